@@ -1,0 +1,98 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EngineError } from '../api/errors.js';
+import { Engine, VERSION } from '../engine.js';
+import { serve } from '../serve/server.js';
+import { ProjectStore } from '../store/project-store.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const rendererDir = join(root, 'dist', 'renderer');
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+const cliEngine = (home?: string) => new Engine({ host: 'cli', hostDetail: 'command line', home });
+
+const program = new Command('ganvas')
+  .description('Ganvas: an image-editing studio whose tools are GANs')
+  .version(VERSION)
+  .option('--home <dir>', 'where projects and app state live (default: $GANVAS_HOME or the user data folder)');
+
+program
+  .command('serve')
+  .description('serve the engine and the editor on 127.0.0.1 (browser host)')
+  .option('-p, --port <n>', 'port (0 = any free port)', int, 7860)
+  .option('--project <file>', 'project to open (created if missing; default: the Welcome project)')
+  .action(async (o: { port: number; project?: string }) => {
+    const server = await serve({
+      port: o.port, project: o.project, home: program.opts().home, rendererDir,
+      log: (l) => console.error(`[ganvas] ${l}`),
+    });
+    const state = server.engine.handlers['project.state']({}) as Awaited<ReturnType<Engine['handlers']['project.state']>>;
+    console.log(`Project ${state.path}`);
+    console.log(`Ganvas at ${server.url}`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+const project = program.command('project').description('create and inspect project files');
+project
+  .command('new <file>')
+  .option('--name <name>', 'project name (default: the file name)')
+  .option('--width <px>', 'document width', int, 1280)
+  .option('--height <px>', 'document height', int, 800)
+  .action((file: string, o: { name?: string; width: number; height: number }) => {
+    const engine = cliEngine(program.opts().home);
+    const s = engine.createProject(o.name ?? basename(file, extname(file)), o.width, o.height, file);
+    engine.close();
+    console.log(`created ${s.path} (${s.width}×${s.height})`);
+  });
+project
+  .command('info <file>')
+  .action((file: string) => {
+    const store = ProjectStore.open(resolve(file));
+    const s = store.state();
+    console.log(`${s.name}  ${s.width}×${s.height}  ${s.layers.length} layer(s)  ${store.editCount()} edit(s)`);
+    console.log(`undo: ${s.undoLabel ?? '—'}   redo: ${s.redoLabel ?? '—'}   integrity: ${store.integrityCheck()}`);
+    for (const l of [...s.layers].reverse()) {
+      console.log(`  ${l.visible ? '●' : '○'} ${l.name}  ${l.width}×${l.height} at (${l.x}, ${l.y})  opacity ${l.opacity}`);
+    }
+    store.close();
+  });
+
+program
+  .command('import <project> <images...>')
+  .description('add images to a project as layers, one edit each')
+  .action(async (file: string, images: string[]) => {
+    const engine = cliEngine(program.opts().home);
+    engine.openProject(file);
+    for (const img of images) {
+      const s = await engine.importImage(basename(img), readFileSync(img));
+      console.log(`committed edit ${s.headEditId}: ${basename(img)}`);
+    }
+    engine.close();
+  });
+
+program
+  .command('export <project>')
+  .description('write the composite of visible layers as PNG')
+  .requiredOption('-o, --out <file>', 'output PNG')
+  .action(async (file: string, o: { out: string }) => {
+    const engine = cliEngine(program.opts().home);
+    engine.openProject(file);
+    const r = await engine.handlers['project.export']({});
+    writeFileSync(o.out, r.png);
+    engine.close();
+    console.log(`wrote ${o.out} (${r.width}×${r.height})`);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(`ganvas: ${err instanceof EngineError || err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof EngineError ? 2 : 1);
+});

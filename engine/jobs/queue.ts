@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { EngineError } from '../api/errors.js';
+import type { JobState } from '../api/schemas.js';
+
+export interface JobEvents {
+  state(e: { id: string; kind: string; state: JobState; error?: string }): void;
+  progress(e: { id: string; done: number; total: number; message?: string }): void;
+}
+
+export interface JobContext {
+  readonly signal: AbortSignal;
+  progress(done: number, total: number, message?: string): void;
+}
+
+/**
+ * Long work: every job is announced, reports progress and can be cancelled. Jobs run concurrently with the
+ * engine's other requests; heavy compute inside them belongs in worker threads.
+ */
+export class JobQueue {
+  private readonly running = new Map<string, AbortController>();
+  constructor(private readonly events: JobEvents) {}
+
+  async run<T>(kind: string, work: (ctx: JobContext) => Promise<T>): Promise<T> {
+    const id = randomUUID();
+    const ctl = new AbortController();
+    this.running.set(id, ctl);
+    this.events.state({ id, kind, state: 'running' });
+    try {
+      const result = await work({
+        signal: ctl.signal,
+        progress: (done, total, message) => this.events.progress({ id, done, total, message }),
+      });
+      if (ctl.signal.aborted) throw new EngineError('cancelled', `${kind} was cancelled`);
+      this.events.state({ id, kind, state: 'done' });
+      return result;
+    } catch (err) {
+      const cancelled = ctl.signal.aborted;
+      this.events.state({
+        id, kind, state: cancelled ? 'cancelled' : 'failed',
+        error: err instanceof Error ? err.message : String(err),
+      });
+      throw cancelled && !(err instanceof EngineError) ? new EngineError('cancelled', `${kind} was cancelled`) : err;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  cancel(id: string): boolean {
+    const ctl = this.running.get(id);
+    ctl?.abort();
+    return ctl !== undefined;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Numbered schema migrations. A project file's `user_version` is the number of migrations applied; each runs in
+ * its own transaction with the version bump, so a crash leaves a file at a whole version.
+ */
+export const migrations: readonly string[] = [
+  /* 1: the spine */ `
+  CREATE TABLE projects (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    -- materialised at the undo pointer, like layers
+    doc_width INTEGER NOT NULL,
+    doc_height INTEGER NOT NULL,
+    head_edit_id INTEGER REFERENCES edits(id)
+  );
+  CREATE TABLE assets (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'mask')),
+    mime TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE edits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_id INTEGER REFERENCES edits(id),
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    params TEXT NOT NULL CHECK (json_valid(params)),
+    model_id TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX edits_parent ON edits(parent_id);
+  CREATE TABLE edit_assets (
+    edit_id INTEGER NOT NULL REFERENCES edits(id),
+    role TEXT NOT NULL,
+    asset_hash TEXT NOT NULL REFERENCES assets(hash),
+    PRIMARY KEY (edit_id, role)
+  );
+  -- Materialised state at the undo pointer; rebuilt in the same transaction as every pointer move.
+  CREATE TABLE layers (
+    id TEXT PRIMARY KEY,
+    z INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    asset_hash TEXT NOT NULL REFERENCES assets(hash),
+    x REAL NOT NULL,
+    y REAL NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    visible INTEGER NOT NULL,
+    opacity REAL NOT NULL
+  );
+  `,
+];

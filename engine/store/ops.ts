@@ -1,0 +1,76 @@
+import { EngineError } from '../api/errors.js';
+import type { Layer } from '../api/schemas.js';
+
+/**
+ * The operations an edit can record. The state at any edit is the fold of `applyOp` over the path from the
+ * root to it, so every step can be re-rendered and undo is only a pointer move.
+ */
+export type Op =
+  | { kind: 'layer.add'; layer: Layer; /** first image of an empty project sizes the document */ docSize?: { width: number; height: number } }
+  | { kind: 'layer.update'; id: string; patch: Partial<Pick<Layer, 'name' | 'x' | 'y' | 'visible' | 'opacity'>> }
+  | { kind: 'layer.reorder'; id: string; index: number }
+  | { kind: 'layer.delete'; id: string };
+
+export interface DocState {
+  width: number;
+  height: number;
+  layers: Layer[];
+}
+
+function indexOf(state: DocState, id: string): number {
+  const i = state.layers.findIndex((l) => l.id === id);
+  if (i < 0) throw new EngineError('not_found', `no layer ${id} in this project`);
+  return i;
+}
+
+export function applyOp(state: DocState, op: Op): DocState {
+  switch (op.kind) {
+    case 'layer.add':
+      return {
+        width: op.docSize?.width ?? state.width,
+        height: op.docSize?.height ?? state.height,
+        layers: [...state.layers, op.layer],
+      };
+    case 'layer.update': {
+      const i = indexOf(state, op.id);
+      const layers = state.layers.slice();
+      layers[i] = { ...layers[i]!, ...op.patch };
+      return { ...state, layers };
+    }
+    case 'layer.reorder': {
+      const layers = state.layers.slice();
+      const [moved] = layers.splice(indexOf(state, op.id), 1);
+      layers.splice(Math.min(op.index, layers.length), 0, moved!);
+      return { ...state, layers };
+    }
+    case 'layer.delete':
+      indexOf(state, op.id);
+      return { ...state, layers: state.layers.filter((l) => l.id !== op.id) };
+  }
+}
+
+/** A short, human label for the history panel and the undo tooltip. */
+export function describeOp(op: Op, state: DocState): string {
+  const name = (id: string) => state.layers.find((l) => l.id === id)?.name ?? id;
+  switch (op.kind) {
+    case 'layer.add':
+      return `Import ${op.layer.name}`;
+    case 'layer.update': {
+      const p = op.patch;
+      if (p.visible !== undefined) return `${p.visible ? 'Show' : 'Hide'} ${name(op.id)}`;
+      if (p.x !== undefined || p.y !== undefined) return `Move ${name(op.id)}`;
+      if (p.opacity !== undefined) return `Opacity ${Math.round(p.opacity * 100)}% ${name(op.id)}`;
+      if (p.name !== undefined) return `Rename ${name(op.id)} to ${p.name}`;
+      return `Edit ${name(op.id)}`;
+    }
+    case 'layer.reorder':
+      return `Reorder ${name(op.id)}`;
+    case 'layer.delete':
+      return `Delete ${name(op.id)}`;
+  }
+}
+
+/** Asset hashes an op depends on, recorded in edit_assets so they are never orphaned. */
+export function opAssets(op: Op): Record<string, string> {
+  return op.kind === 'layer.add' ? { source: op.layer.assetHash } : {};
+}

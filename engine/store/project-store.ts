@@ -1,0 +1,212 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { EngineError } from '../api/errors.js';
+import type { HistoryEntry, Layer, ProjectState } from '../api/schemas.js';
+import { createDatabase, openDatabase, type DB } from './db.js';
+import { applyOp, describeOp, opAssets, type DocState, type Op } from './ops.js';
+
+export interface NewAsset {
+  kind: 'image' | 'mask';
+  mime: string;
+  width: number;
+  height: number;
+  bytes: Uint8Array;
+}
+
+interface EditRow {
+  id: number;
+  parent_id: number | null;
+  kind: string;
+  label: string;
+  params: string;
+  created_at: string;
+}
+
+interface ProjectRow {
+  name: string;
+  width: number;
+  height: number;
+  doc_width: number;
+  doc_height: number;
+  head_edit_id: number | null;
+}
+
+interface LayerRow {
+  id: string; name: string; asset_hash: string; x: number; y: number; width: number; height: number;
+  visible: number; opacity: number;
+}
+
+export const hashBytes = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+export const newLayerId = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
+
+/**
+ * One project file. Edits are appended, never rewritten; the undo pointer (`head_edit_id`) and the materialised
+ * document (`layers`, `doc_*`) move together in one transaction, so a killed process leaves either the old or
+ * the new state, never a mix.
+ */
+export class ProjectStore {
+  private constructor(
+    readonly path: string,
+    private readonly db: DB,
+  ) {}
+
+  static create(path: string, name: string, width: number, height: number): ProjectStore {
+    const db = createDatabase(path);
+    db.prepare(
+      'INSERT INTO projects (id, name, width, height, doc_width, doc_height, created_at) VALUES (1, ?, ?, ?, ?, ?, ?)',
+    ).run(name, width, height, width, height, new Date().toISOString());
+    return new ProjectStore(path, db);
+  }
+
+  static open(path: string): ProjectStore {
+    const db = openDatabase(path);
+    if (!db.prepare('SELECT 1 FROM projects WHERE id = 1').get()) {
+      db.close();
+      throw new EngineError('not_a_project', `${path} has no project record`);
+    }
+    return new ProjectStore(path, db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private project(): ProjectRow {
+    return this.db.prepare('SELECT * FROM projects WHERE id = 1').get() as ProjectRow;
+  }
+
+  /** Edits from the root to `editId`, oldest first. */
+  private chain(editId: number | null): EditRow[] {
+    if (editId === null) return [];
+    return this.db
+      .prepare(
+        `WITH RECURSIVE chain(id, depth) AS (
+           SELECT ?, 0
+           UNION ALL SELECT e.parent_id, c.depth + 1 FROM edits e JOIN chain c ON e.id = c.id WHERE e.parent_id IS NOT NULL)
+         SELECT e.* FROM chain c JOIN edits e ON e.id = c.id ORDER BY c.depth DESC`,
+      )
+      .all(editId) as EditRow[];
+  }
+
+  /** Replays the op log up to `editId`: the exact document at that step. */
+  stateAt(editId: number | null): DocState {
+    const p = this.project();
+    let state: DocState = { width: p.width, height: p.height, layers: [] };
+    for (const row of this.chain(editId)) state = applyOp(state, JSON.parse(row.params) as Op);
+    return state;
+  }
+
+  /** Redo follows the newest branch, as in every editor with a linear undo. */
+  private redoTarget(head: number | null): EditRow | undefined {
+    return (
+      head === null
+        ? this.db.prepare('SELECT * FROM edits WHERE parent_id IS NULL ORDER BY id DESC LIMIT 1').get()
+        : this.db.prepare('SELECT * FROM edits WHERE parent_id = ? ORDER BY id DESC LIMIT 1').get(head)
+    ) as EditRow | undefined;
+  }
+
+  layers(): Layer[] {
+    return (this.db.prepare('SELECT * FROM layers ORDER BY z').all() as LayerRow[]).map((r) => ({
+      id: r.id, name: r.name, assetHash: r.asset_hash, x: r.x, y: r.y, width: r.width, height: r.height,
+      visible: r.visible === 1, opacity: r.opacity,
+    }));
+  }
+
+  state(): ProjectState {
+    const p = this.project();
+    const head = p.head_edit_id === null
+      ? undefined
+      : (this.db.prepare('SELECT label FROM edits WHERE id = ?').get(p.head_edit_id) as { label: string });
+    const redo = this.redoTarget(p.head_edit_id);
+    return {
+      path: this.path, name: p.name, width: p.doc_width, height: p.doc_height, layers: this.layers(),
+      headEditId: p.head_edit_id, canUndo: p.head_edit_id !== null, canRedo: redo !== undefined,
+      undoLabel: head?.label ?? null, redoLabel: redo?.label ?? null,
+    };
+  }
+
+  history(): HistoryEntry[] {
+    return this.chain(this.project().head_edit_id).map((r) => ({
+      id: r.id, parentId: r.parent_id, kind: r.kind, label: r.label, createdAt: r.created_at,
+    }));
+  }
+
+  private materialise(head: number | null): void {
+    const state = this.stateAt(head);
+    this.db.prepare('UPDATE projects SET head_edit_id = ?, doc_width = ?, doc_height = ? WHERE id = 1')
+      .run(head, state.width, state.height);
+    this.db.prepare('DELETE FROM layers').run();
+    const insert = this.db.prepare(
+      'INSERT INTO layers (id, z, name, asset_hash, x, y, width, height, visible, opacity) VALUES (?,?,?,?,?,?,?,?,?,?)',
+    );
+    state.layers.forEach((l, z) =>
+      insert.run(l.id, z, l.name, l.assetHash, l.x, l.y, l.width, l.height, l.visible ? 1 : 0, l.opacity),
+    );
+  }
+
+  /** Content-addressed: the same bytes are stored once however many edits use them. */
+  putAsset(asset: NewAsset): string {
+    const hash = hashBytes(asset.bytes);
+    this.db
+      .prepare('INSERT OR IGNORE INTO assets (hash, kind, mime, width, height, bytes, created_at) VALUES (?,?,?,?,?,?,?)')
+      .run(hash, asset.kind, asset.mime, asset.width, asset.height, Buffer.from(asset.bytes.buffer, asset.bytes.byteOffset, asset.bytes.byteLength), new Date().toISOString());
+    return hash;
+  }
+
+  getAsset(hash: string): { bytes: Uint8Array; mime: string; width: number; height: number } {
+    const row = this.db.prepare('SELECT bytes, mime, width, height FROM assets WHERE hash = ?').get(hash) as
+      | { bytes: Buffer; mime: string; width: number; height: number }
+      | undefined;
+    if (!row) throw new EngineError('not_found', `no asset ${hash.slice(0, 12)}… in this project`);
+    return { bytes: new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength), mime: row.mime, width: row.width, height: row.height };
+  }
+
+  /**
+   * Appends an edit after the undo pointer and moves the pointer to it. `build` sees the current document so it
+   * can validate against it; assets it needs are written in the same transaction.
+   */
+  commit(build: (doc: DocState) => Op, assets: NewAsset[] = []): ProjectState {
+    this.db.transaction(() => {
+      for (const a of assets) this.putAsset(a);
+      const p = this.project();
+      const doc = this.stateAt(p.head_edit_id);
+      const op = build(doc);
+      applyOp(doc, op); // throws before anything is written if the op does not fit the document
+      const { lastInsertRowid } = this.db
+        .prepare('INSERT INTO edits (parent_id, kind, label, params, created_at) VALUES (?,?,?,?,?)')
+        .run(p.head_edit_id, op.kind, describeOp(op, doc), JSON.stringify(op), new Date().toISOString());
+      const editId = Number(lastInsertRowid);
+      for (const [role, hash] of Object.entries(opAssets(op))) {
+        this.db.prepare('INSERT INTO edit_assets (edit_id, role, asset_hash) VALUES (?,?,?)').run(editId, role, hash);
+      }
+      this.materialise(editId);
+    }).immediate();
+    return this.state();
+  }
+
+  undo(): ProjectState {
+    this.db.transaction(() => {
+      const head = this.project().head_edit_id;
+      if (head === null) throw new EngineError('conflict', 'nothing to undo');
+      const row = this.db.prepare('SELECT parent_id FROM edits WHERE id = ?').get(head) as { parent_id: number | null };
+      this.materialise(row.parent_id);
+    }).immediate();
+    return this.state();
+  }
+
+  redo(): ProjectState {
+    this.db.transaction(() => {
+      const target = this.redoTarget(this.project().head_edit_id);
+      if (!target) throw new EngineError('conflict', 'nothing to redo');
+      this.materialise(target.id);
+    }).immediate();
+    return this.state();
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  editCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM edits').get() as { n: number }).n;
+  }
+}

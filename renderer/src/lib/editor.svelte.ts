@@ -1,0 +1,155 @@
+import type { EngineClient, EngineInfo, Layer, ProjectState, RecentProject } from '@engine/api';
+import { AssetCache } from './assets';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+export interface View {
+  scale: number;
+  x: number;
+  y: number;
+}
+
+type LayerPatch = Partial<Pick<Layer, 'name' | 'x' | 'y' | 'visible' | 'opacity'>>;
+
+/** The renderer's one source of truth: the engine's project state plus view-only state (selection, zoom). */
+export class Editor {
+  project = $state<ProjectState | null>(null);
+  info = $state<EngineInfo | null>(null);
+  recent = $state<RecentProject[]>([]);
+  selectedId = $state<string | null>(null);
+  view = $state<View>({ scale: 1, x: 0, y: 0 });
+  pointer = $state<{ x: number; y: number } | null>(null);
+  toasts = $state<Toast[]>([]);
+  busy = $state<string | null>(null);
+  job = $state<{ id: string; done: number; total: number; message?: string } | null>(null);
+  dialog = $state<'project' | null>(null);
+  /** Bumped to ask the canvas to fit the document to the viewport. */
+  fitRequest = $state(0);
+  readonly assets: AssetCache;
+  private toastId = 0;
+
+  selected = $derived(this.project?.layers.find((l) => l.id === this.selectedId) ?? null);
+
+  constructor(readonly client: EngineClient) {
+    this.assets = new AssetCache(client);
+    client.on('project.changed', (s) => this.setProject(s));
+    client.on('job.progress', (p) => (this.job = p));
+    client.on('job.state', (s) => {
+      if (s.state !== 'running') this.job = null;
+    });
+    client.on('log', (l) => {
+      if (l.level !== 'info') this.toast('error', l.message);
+    });
+  }
+
+  async start(): Promise<void> {
+    const [info, state, recent] = await Promise.all([
+      this.client.call('engine.info', {}),
+      this.client.call('project.state', {}),
+      this.client.call('project.recent', {}),
+    ]);
+    this.info = info;
+    this.recent = recent;
+    this.setProject(state);
+    this.fitRequest++;
+  }
+
+  private setProject(state: ProjectState): void {
+    const switched = this.project?.path !== state.path;
+    this.project = state;
+    if (switched || !state.layers.some((l) => l.id === this.selectedId)) {
+      this.selectedId = state.layers.at(-1)?.id ?? null;
+    }
+    if (switched) this.fitRequest++;
+  }
+
+  toast(kind: Toast['kind'], text: string): void {
+    const id = ++this.toastId;
+    this.toasts = [...this.toasts, { id, kind, text }];
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 8000 : 3000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Runs an engine call, shows its error to the user, and never leaves the UI half-updated. */
+  private async run<T>(label: string | null, work: () => Promise<T>): Promise<T | undefined> {
+    if (label) this.busy = label;
+    try {
+      return await work();
+    } catch (err) {
+      this.toast('error', err instanceof Error ? err.message : String(err));
+      return undefined;
+    } finally {
+      if (label) this.busy = null;
+    }
+  }
+
+  async importFiles(files: Iterable<File>): Promise<void> {
+    for (const file of files) {
+      await this.run(`Importing ${file.name}…`, async () => {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        const hadLayers = (this.project?.layers.length ?? 0) > 0;
+        this.setProject(await this.client.call('layer.import', { name: file.name || 'Pasted image', bytes }));
+        this.selectedId = this.project?.layers.at(-1)?.id ?? null;
+        if (!hadLayers) this.fitRequest++;
+      });
+    }
+  }
+
+  updateLayer(id: string, patch: LayerPatch) {
+    return this.run(null, async () => this.setProject(await this.client.call('layer.update', { id, patch })));
+  }
+
+  reorder(id: string, index: number) {
+    return this.run(null, async () => this.setProject(await this.client.call('layer.reorder', { id, index })));
+  }
+
+  deleteLayer(id: string) {
+    return this.run(null, async () => this.setProject(await this.client.call('layer.delete', { id })));
+  }
+
+  undo() {
+    if (!this.project?.canUndo) return;
+    return this.run(null, async () => this.setProject(await this.client.call('history.undo', {})));
+  }
+
+  redo() {
+    if (!this.project?.canRedo) return;
+    return this.run(null, async () => this.setProject(await this.client.call('history.redo', {})));
+  }
+
+  async openProject(path: string) {
+    await this.run('Opening…', async () => {
+      this.setProject(await this.client.call('project.open', { path }));
+      this.dialog = null;
+      this.recent = await this.client.call('project.recent', {});
+    });
+  }
+
+  async createProject(name: string, width: number, height: number) {
+    await this.run('Creating…', async () => {
+      this.setProject(await this.client.call('project.create', { name, width, height }));
+      this.dialog = null;
+      this.recent = await this.client.call('project.recent', {});
+    });
+  }
+
+  async exportPng(): Promise<void> {
+    await this.run('Exporting…', async () => {
+      const { png } = await this.client.call('project.export', {});
+      const url = URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${this.project?.name ?? 'ganvas'}.png`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      this.toast('info', `Exported ${a.download}`);
+    });
+  }
+}
