@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,16 @@ describe('the editor in Chromium against the real engine', () => {
     await expect.poll(() => page.locator('[data-testid=toast-error]').allTextContents()).toContainEqual(expect.stringMatching(/cut\.png could not be decoded/));
     expect(await page.locator('[data-testid=layer]').count()).toBe(0);
     await expect(page.locator('[data-testid=undo]').isDisabled()).resolves.toBe(true);
+
+    // A file that is not a Ganvas project is refused by name, and the open project stays open.
+    const notProject = join(home, 'notes.ganvas');
+    writeFileSync(notProject, 'these are notes, not a project '.repeat(8));
+    await page.locator('[data-testid=projects]').click();
+    await page.locator('[data-testid=open-path]').fill(notProject);
+    await page.locator('[data-testid=open-project]').click();
+    await expect.poll(() => page.locator('[data-testid=toast-error]').allTextContents()).toContainEqual(expect.stringMatching(/notes\.ganvas is not a Ganvas project/));
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-testid=project-name]').textContent()).toBe('e2e');
 
     await dropFiles(page, [{ name: 'photo.png', type: 'image/png', bytes: png }]);
     await page.locator('[data-testid=layer]').first().waitFor();
