@@ -87,11 +87,36 @@ export class ProjectStore {
       .all(editId) as EditRow[];
   }
 
-  /** Replays the op log up to `editId`: the exact document at that step. */
+  /**
+   * Documents already computed, by edit id. Edits are immutable, so an entry never goes stale; it only saves
+   * replaying the log from the root on every undo, redo and commit.
+   */
+  private readonly states = new Map<number, DocState>();
+  private static readonly STATE_CACHE = 512;
+
+  private remember(editId: number, state: DocState): void {
+    if (this.states.size >= ProjectStore.STATE_CACHE) this.states.delete(this.states.keys().next().value!);
+    this.states.set(editId, state);
+  }
+
+  /** Replays the op log up to `editId` (from the nearest remembered ancestor): the exact document at that step. */
   stateAt(editId: number | null): DocState {
-    const p = this.project();
-    let state: DocState = { width: p.width, height: p.height, layers: [] };
-    for (const row of this.chain(editId)) state = applyOp(state, JSON.parse(row.params) as Op);
+    const pending: Op[] = [];
+    const step = this.db.prepare('SELECT parent_id, params FROM edits WHERE id = ?');
+    let id = editId;
+    let state: DocState | undefined;
+    while (id !== null && !(state = this.states.get(id))) {
+      const row = step.get(id) as { parent_id: number | null; params: string } | undefined;
+      if (!row) throw new EngineError('not_found', `no edit ${id} in this project`);
+      pending.push(JSON.parse(row.params) as Op);
+      id = row.parent_id;
+    }
+    if (!state) {
+      const p = this.project();
+      state = { width: p.width, height: p.height, layers: [] };
+    }
+    for (const op of pending.reverse()) state = applyOp(state, op);
+    if (editId !== null) this.remember(editId, state);
     return state;
   }
 
