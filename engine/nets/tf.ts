@@ -1,0 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+export { tf };
+
+/** Values that a layer reads at run time; exported graphs bake the same numbers in as constants. */
+export const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
