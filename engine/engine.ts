@@ -9,7 +9,7 @@ import { JobQueue } from './jobs/queue.js';
 import { defaultProjectPath, ganvasHome, projectsDir } from './paths.js';
 import { RecentProjects } from './recent.js';
 import { probeBackends } from './runtime/backends.js';
-import { hashBytes, newLayerId, ProjectStore } from './store/project-store.js';
+import { newLayerId, ProjectStore } from './store/project-store.js';
 
 export const VERSION = '0.1.0';
 
@@ -100,10 +100,9 @@ export class Engine {
   async importImage(name: string, bytes: Uint8Array): Promise<ProjectState> {
     const store = this.store();
     const img = await normaliseImage(bytes, name);
-    const assetHash = hashBytes(img.png);
     return this.changed(
       store.commit(
-        (doc) => {
+        (doc, [assetHash]) => {
           const empty = doc.layers.length === 0;
           const docSize = empty ? { width: img.width, height: img.height } : undefined;
           const w = docSize?.width ?? doc.width, h = docSize?.height ?? doc.height;
@@ -111,7 +110,7 @@ export class Engine {
             kind: 'layer.add',
             docSize,
             layer: {
-              id: newLayerId(), name, assetHash, width: img.width, height: img.height,
+              id: newLayerId(), name, assetHash: assetHash!, width: img.width, height: img.height,
               x: Math.round((w - img.width) / 2), y: Math.round((h - img.height) / 2), visible: true, opacity: 1,
             },
           };

@@ -187,14 +187,14 @@ export class ProjectStore {
 
   /**
    * Appends an edit after the undo pointer and moves the pointer to it. `build` sees the current document so it
-   * can validate against it; assets it needs are written in the same transaction.
+   * can validate against it, and the hashes of `assets`, which are written in the same transaction.
    */
-  commit(build: (doc: DocState) => Op, assets: NewAsset[] = []): ProjectState {
+  commit(build: (doc: DocState, assetHashes: string[]) => Op, assets: NewAsset[] = []): ProjectState {
     this.db.transaction(() => {
-      for (const a of assets) this.putAsset(a);
+      const hashes = assets.map((a) => this.putAsset(a));
       const p = this.project();
       const doc = this.stateAt(p.head_edit_id);
-      const op = build(doc);
+      const op = build(doc, hashes);
       applyOp(doc, op); // throws before anything is written if the op does not fit the document
       const { lastInsertRowid } = this.db
         .prepare('INSERT INTO edits (parent_id, kind, label, params, created_at) VALUES (?,?,?,?,?)')
