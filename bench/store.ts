@@ -26,6 +26,7 @@ export async function benchStore(): Promise<BenchRow[]> {
       await engine.handlers['history.redo']({});
     }
     const ours = (performance.now() - t0) / (2 * reps);
+    const doc = (await engine.handlers['project.state']({})).layers;
     engine.close();
 
     const db = new Database(join(home, 'peer.db'));
@@ -36,7 +37,6 @@ export async function benchStore(): Promise<BenchRow[]> {
         width INTEGER, height INTEGER, visible INTEGER, opacity REAL);
       CREATE TABLE p (id INTEGER PRIMARY KEY, head INTEGER);
       INSERT INTO p VALUES (1, 0);`);
-    const doc = (await engineState(home)).layers;
     const putSnap = db.prepare('INSERT INTO snapshots (id, doc) VALUES (?, ?)');
     for (let i = 0; i < 1020; i++) putSnap.run(i, JSON.stringify(doc.map((l) => ({ ...l, x: i }))));
     const getSnap = db.prepare('SELECT doc FROM snapshots WHERE id = ?');
@@ -58,9 +58,3 @@ export async function benchStore(): Promise<BenchRow[]> {
   }
 }
 
-async function engineState(home: string) {
-  const engine = new Engine({ host: 'cli', hostDetail: 'bench', home });
-  const s = engine.openProject(join(home, 'b.ganvas'));
-  engine.close();
-  return s;
-}

@@ -1,5 +1,5 @@
 import type { GraphBuilder } from './onnx/graph.js';
-import { read, tf } from './tf.js';
+import { readScaled, tf } from './tf.js';
 
 const SQRT2 = Math.SQRT2;
 
@@ -34,8 +34,8 @@ export class EqualizedDense {
   }
 
   onnx(g: GraphBuilder, x: string): string {
-    const w = g.const(`${this.name}.w`, read(tf.tidy(() => tf.mul(this.weight, this.wScale))), [this.inFeatures, this.outFeatures]);
-    const b = g.const(`${this.name}.b`, read(tf.tidy(() => tf.mul(this.bias, this.lrMul))), [this.outFeatures]);
+    const w = g.const(`${this.name}.w`, readScaled(this.weight, this.wScale), [this.inFeatures, this.outFeatures]);
+    const b = g.const(`${this.name}.b`, readScaled(this.bias, this.lrMul), [this.outFeatures]);
     const y = g.op('Gemm', [x, w, b]);
     if (this.activation === 'linear') return y;
     return g.op('Mul', [g.op('LeakyRelu', [y], { alpha: { float: 0.2 } }), g.scalar('sqrt2', SQRT2)]);

@@ -5,3 +5,13 @@ export { tf };
 
 /** Values that a layer reads at run time; exported graphs bake the same numbers in as constants. */
 export const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
+
+/** The values of `t × k`, without leaving the product tensor behind. */
+export function readScaled(t: tf.Tensor, k: number): Float32Array {
+  const scaled = tf.mul(t, k);
+  try {
+    return read(scaled);
+  } finally {
+    scaled.dispose();
+  }
+}

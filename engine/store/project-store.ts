@@ -155,8 +155,7 @@ export class ProjectStore {
     }));
   }
 
-  private materialise(head: number | null): void {
-    const state = this.stateAt(head);
+  private materialise(head: number | null, state = this.stateAt(head)): void {
     this.db.prepare('UPDATE projects SET head_edit_id = ?, doc_width = ?, doc_height = ? WHERE id = 1')
       .run(head, state.width, state.height);
     this.db.prepare('DELETE FROM layers').run();
@@ -190,12 +189,12 @@ export class ProjectStore {
    * can validate against it, and the hashes of `assets`, which are written in the same transaction.
    */
   commit(build: (doc: DocState, assetHashes: string[]) => Op, assets: NewAsset[] = []): ProjectState {
-    this.db.transaction(() => {
+    const [editId, next] = this.db.transaction((): [number, DocState] => {
       const hashes = assets.map((a) => this.putAsset(a));
       const p = this.project();
       const doc = this.stateAt(p.head_edit_id);
       const op = build(doc, hashes);
-      applyOp(doc, op); // throws before anything is written if the op does not fit the document
+      const next = applyOp(doc, op); // throws before anything is written if the op does not fit the document
       const { lastInsertRowid } = this.db
         .prepare('INSERT INTO edits (parent_id, kind, label, params, created_at) VALUES (?,?,?,?,?)')
         .run(p.head_edit_id, op.kind, describeOp(op, doc), JSON.stringify(op), new Date().toISOString());
@@ -203,8 +202,11 @@ export class ProjectStore {
       for (const [role, hash] of Object.entries(opAssets(op))) {
         this.db.prepare('INSERT INTO edit_assets (edit_id, role, asset_hash) VALUES (?,?,?)').run(editId, role, hash);
       }
-      this.materialise(editId);
+      this.materialise(editId, next);
+      return [editId, next];
     }).immediate();
+    // Only after the commit: a rolled-back id may be handed out again.
+    this.remember(editId, next);
     return this.state();
   }
 

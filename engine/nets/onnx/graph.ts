@@ -60,14 +60,6 @@ export class GraphBuilder {
     return this.const(name, new Float32Array([v]), []);
   }
 
-  /** An int64 constant (shapes, axes). */
-  ints(name: string, values: number[]): string {
-    const unique = `${name}_${this.counter++}`;
-    const data = new BigInt64Array(values.map((v) => BigInt(v)));
-    this.initializers.push({ name: unique, dataType: DataType.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) });
-    return unique;
-  }
-
   op(opType: string, input: string[], attrs: Record<string, Attr> = {}, outName?: string): string {
     const out = outName ?? `${opType.toLowerCase()}_${this.counter++}`;
     this.nodes.push({
