@@ -9,6 +9,7 @@ import { JobQueue } from './jobs/queue.js';
 import { defaultProjectPath, ganvasHome, projectsDir } from './paths.js';
 import { RecentProjects } from './recent.js';
 import { probeBackends } from './runtime/backends.js';
+import { ModelRegistry } from './runtime/registry.js';
 import { newLayerId, ProjectStore } from './store/project-store.js';
 
 export const VERSION = '0.1.0';
@@ -17,6 +18,8 @@ export interface EngineOptions {
   home?: string;
   host: EngineInfo['host'];
   hostDetail: string;
+  /** Where shipped model packages live (tests point this at a temporary folder). */
+  shippedModels?: string;
 }
 
 type Listener = (event: EventName, payload: unknown) => void;
@@ -32,6 +35,7 @@ export class Engine {
   private project: ProjectStore | null = null;
   private readonly emitter = new EventEmitter();
   private readonly recent: RecentProjects;
+  readonly models: ModelRegistry;
   private readonly jobs = new JobQueue({
     state: (e) => this.emit('job.state', e),
     progress: (e) => this.emit('job.progress', e),
@@ -44,6 +48,14 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.home = options.home ?? ganvasHome();
     this.recent = new RecentProjects(this.home);
+    this.models = new ModelRegistry(this.home, options.shippedModels);
+  }
+
+  /** The open project records every model version available to it, so its edits can name them by hash. */
+  private registerModels(store: ProjectStore): void {
+    for (const m of this.models.list().models) {
+      store.registerModel({ hash: m.hash, id: m.id, kind: m.kind, name: m.name, licence: m.licence, source: m.source, parentHash: m.parent });
+    }
   }
 
   onEvent(listener: Listener): () => void {
@@ -69,6 +81,7 @@ export class Engine {
     const next = ProjectStore.open(resolve(path));
     this.project?.close();
     this.project = next;
+    this.registerModels(next);
     const state = next.state();
     this.recent.touch(next.path, state.name);
     return this.changed(state);
@@ -80,6 +93,7 @@ export class Engine {
     const next = ProjectStore.create(file, name, width, height);
     this.project?.close();
     this.project = next;
+    this.registerModels(next);
     const state = next.state();
     this.recent.touch(next.path, name);
     return this.changed(state);
@@ -133,6 +147,7 @@ export class Engine {
       backends: probeBackends(),
       projectsDir: projectsDir(this.home),
     }),
+    'models.list': () => this.models.list().models,
     'project.create': (r) => this.createProject(r.name, r.width, r.height, r.path),
     'project.open': (r) => this.openProject(r.path),
     'project.recent': () => this.recent.list(),

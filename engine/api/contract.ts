@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  AssetHash, Bytes, EngineInfo, HistoryEntry, JobState, LayerId, ProjectState, RecentProject,
+  AssetHash, Bytes, EngineInfo, HistoryEntry, JobState, LayerId, ModelInfo, ProjectState, RecentProject,
 } from './schemas.js';
 
 const method = <Req extends z.ZodType, Res extends z.ZodType>(request: Req, reply: Res, doc: string) => ({
@@ -69,6 +69,8 @@ export const methods = {
   'history.list': method(z.object({}).strict(), z.array(HistoryEntry), 'The op log from the root to the undo pointer.'),
   'history.undo': method(z.object({}).strict(), ProjectState, 'Move the undo pointer to the parent edit.'),
   'history.redo': method(z.object({}).strict(), ProjectState, 'Move the undo pointer to the newest child edit.'),
+
+  'models.list': method(z.object({}).strict(), z.array(ModelInfo), 'The model packages installed: shipped, imported and fine-tuned.'),
 
   'job.cancel': method(z.object({ id: z.string() }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a job.'),
 } as const;

@@ -64,6 +64,22 @@ export const EngineInfo = z.object({
 });
 export type EngineInfo = z.infer<typeof EngineInfo>;
 
+/** What the studio shows about a model package (engine/runtime/packages.ts holds the full model.json). */
+export const ModelInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['generator', 'inpainter']),
+  resolution: z.number().int(),
+  licence: z.string(),
+  data: z.string(),
+  hash: z.string(),
+  source: z.enum(['shipped', 'imported', 'trained']),
+  parent: z.string().nullable(),
+  /** A generator with mapping and synthesis graphs offers w-space tools; a z-only import does not. */
+  styleBased: z.boolean(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
 export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
 
@@ -72,10 +88,12 @@ export const ErrorCode = z.enum([
   'unknown_method',
   'not_found',
   'bad_image',
+  'bad_model',
   'not_a_project',
   'no_project',
   'conflict',
   'cancelled',
+  'diverged',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

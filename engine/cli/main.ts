@@ -92,6 +92,33 @@ program
     console.log(`wrote ${o.out} (${r.width}×${r.height})`);
   });
 
+const models = program.command('models').description('list and import model packages');
+models
+  .command('list')
+  .description('the installed models: shipped, imported and fine-tuned, with their licences')
+  .action(() => {
+    const engine = cliEngine(program.opts().home);
+    const { models: list, problems } = engine.models.list();
+    if (list.length === 0) console.log('no models installed');
+    for (const m of list) {
+      console.log(`${m.id.padEnd(20)} ${m.kind.padEnd(10)} ${String(m.resolution).padStart(4)} px  ${m.source.padEnd(8)} ${m.hash.slice(0, 12)}  ${m.name}`);
+      console.log(`${''.padEnd(20)} licence: ${m.licence}; data: ${m.data}`);
+    }
+    for (const p of problems) console.error(`skipped: ${p}`);
+  });
+models
+  .command('import <path>')
+  .description('install a model package folder, or an ONNX inpainter (image, mask → image) or generator (z → image)')
+  .option('--id <id>', 'id to install under (default: from the file name)')
+  .option('--name <name>', 'display name')
+  .option('--licence <licence>', 'the licence of the weights, shown with the model')
+  .option('--resolution <px>', 'the size the model works at, when the file does not fix it', int)
+  .action(async (path: string, o: { id?: string; name?: string; licence?: string; resolution?: number }) => {
+    const engine = cliEngine(program.opts().home);
+    const m = await engine.models.import(resolve(path), o);
+    console.log(`installed ${m.id} (${m.kind}, ${m.resolution} px, ${m.hash.slice(0, 12)})`);
+  });
+
 program.parseAsync().catch((err: unknown) => {
   console.error(`ganvas: ${err instanceof EngineError || err instanceof Error ? err.message : String(err)}`);
   process.exit(err instanceof EngineError ? 2 : 1);

@@ -54,4 +54,16 @@ export const migrations: readonly string[] = [
     opacity REAL NOT NULL
   );
   `,
+  /* 2: model versions a project has seen (DESIGN.md "models"); edits refer to them by hash */ `
+  CREATE TABLE models (
+    hash TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('generator', 'inpainter')),
+    name TEXT NOT NULL,
+    licence TEXT NOT NULL,
+    source TEXT NOT NULL,
+    parent_hash TEXT,
+    registered_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -229,6 +229,18 @@ export class ProjectStore {
     return this.state();
   }
 
+  /** Records a model version (idempotent): edits made with it keep a reference that survives its removal. */
+  registerModel(m: { hash: string; id: string; kind: string; name: string; licence: string; source: string; parentHash: string | null }): void {
+    this.db
+      .prepare(`INSERT OR IGNORE INTO models (hash, id, kind, name, licence, source, parent_hash, registered_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(m.hash, m.id, m.kind, m.name, m.licence, m.source, m.parentHash, new Date().toISOString());
+  }
+
+  models(): { hash: string; id: string; kind: string; licence: string }[] {
+    return this.db.prepare('SELECT hash, id, kind, licence FROM models ORDER BY id').all() as { hash: string; id: string; kind: string; licence: string }[];
+  }
+
   integrityCheck(): string {
     return this.db.pragma('integrity_check', { simple: true }) as string;
   }

@@ -56,6 +56,16 @@ export class GraphBuilder {
     return unique;
   }
 
+  /** An int64 constant (shapes, pads, indices); `dims` defaults to a 1-D vector, [] makes a scalar. */
+  int64(name: string, values: number[], dims: number[] = [values.length]): string {
+    const bytes = new Uint8Array(values.length * 8);
+    const view = new DataView(bytes.buffer);
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    const unique = `${name}_${this.counter++}`;
+    this.initializers.push({ name: unique, dataType: DataType.INT64, dims, rawData: bytes });
+    return unique;
+  }
+
   scalar(name: string, v: number): string {
     return this.const(name, new Float32Array([v]), []);
   }
@@ -64,6 +74,16 @@ export class GraphBuilder {
     const out = outName ?? `${opType.toLowerCase()}_${this.counter++}`;
     this.nodes.push({
       opType, input, output: [out], name: `${opType}_${this.counter++}`,
+      attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+    });
+    return out;
+  }
+
+  /** A node with several outputs (Split). */
+  ops(opType: string, input: string[], attrs: Record<string, Attr>, outputs: number): string[] {
+    const out = Array.from({ length: outputs }, () => `${opType.toLowerCase()}_${this.counter++}`);
+    this.nodes.push({
+      opType, input, output: out, name: `${opType}_${this.counter++}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
     });
     return out;

@@ -72,6 +72,6 @@ const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
 /** ONNX TensorProto.DataType values we use. */
-export const DataType = { FLOAT: 1 } as const;
+export const DataType = { FLOAT: 1, INT64: 7 } as const;
 /** ONNX AttributeProto.AttributeType values we use. */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;

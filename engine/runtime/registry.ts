@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ModelInfo } from '../api/schemas.js';
+import { EngineError } from '../api/errors.js';
+import { openSession, type Session } from './onnx.js';
+import { ModelCard, packageHash, readPackage } from './package.js';
+import { checkSignature } from './signature.js';
+import { checkWeights } from './weights-check.js';
+
+export const shippedModelsDir = fileURLToPath(new URL('../../assets/models', import.meta.url));
+export const userModelsDir = (home: string) => join(home, 'models');
+
+type Role = 'mapping' | 'synthesis' | 'generator' | 'inpainter';
+export interface LoadedModel { card: ModelCard; dir: string; sessions: Partial<Record<Role, Session>>; weights?: Uint8Array }
+
+const info = (card: ModelCard): ModelInfo => ({
+  id: card.id, name: card.name, kind: card.kind, resolution: card.resolution, licence: card.licence, data: card.data,
+  hash: card.hash, source: card.provenance.source, parent: card.provenance.parent ?? null,
+  styleBased: Boolean(card.files.mapping && card.files.synthesis),
+});
+
+/** Opens every ONNX file of a package and checks it against the signature and sizes model.json declares. */
+async function load(dir: string): Promise<LoadedModel> {
+  const { card, files } = readPackage(dir);
+  const sessions: LoadedModel['sessions'] = {};
+  for (const role of ['mapping', 'synthesis', 'generator', 'inpainter'] as const) {
+    if (files[role]) sessions[role] = await openSession(files[role]!, `${card.id}/${card.files[role]}`);
+  }
+  checkSignature(card, sessions);
+  if (files.weights) checkWeights(card, files.weights);
+  return { card, dir, sessions, weights: files.weights };
+}
+
+/**
+ * The model packages a user has: shipped ones (read-only, in assets/models) and imported or fine-tuned ones
+ * (in $GANVAS_HOME/models). A user package with the id of a shipped one shadows it.
+ */
+export class ModelRegistry {
+  private readonly loaded = new Map<string, Promise<LoadedModel>>();
+
+  constructor(private readonly home: string, private readonly shipped = shippedModelsDir) {}
+
+  private packageDirs(): Map<string, string> {
+    const dirs = new Map<string, string>();
+    for (const root of [this.shipped, userModelsDir(this.home)]) {
+      if (!existsSync(root)) continue;
+      for (const name of readdirSync(root).sort()) {
+        const dir = join(root, name);
+        if (!name.startsWith('.') && statSync(dir).isDirectory() && existsSync(join(dir, 'model.json'))) dirs.set(name, dir);
+      }
+    }
+    return dirs;
+  }
+
+  /** Every package whose files match its card; damaged ones are reported in `problems`, not listed. */
+  list(): { models: ModelInfo[]; problems: string[] } {
+    const models: ModelInfo[] = [];
+    const problems: string[] = [];
+    for (const [, dir] of this.packageDirs()) {
+      try {
+        models.push(info(readPackage(dir).card));
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
+    return { models, problems };
+  }
+
+  async get(id: string): Promise<LoadedModel> {
+    const dir = this.packageDirs().get(id);
+    if (!dir) throw new EngineError('not_found', `no model ${id}; \`ganvas models list\` shows the installed ones`);
+    let p = this.loaded.get(dir);
+    if (!p) {
+      p = load(dir);
+      this.loaded.set(dir, p);
+      p.catch(() => this.loaded.delete(dir));
+    }
+    return p;
+  }
+
+  /**
+   * Installs a package folder, or a single ONNX inpainter / z → image generator, into $GANVAS_HOME/models after
+   * checking it fully; nothing is written unless every check passes.
+   */
+  async import(path: string, opts: { id?: string; name?: string; licence?: string; resolution?: number } = {}): Promise<ModelInfo> {
+    if (!existsSync(path)) throw new EngineError('not_found', `${path} does not exist`);
+    const staging = join(userModelsDir(this.home), `.import-${randomBytes(6).toString('hex')}`);
+    mkdirSync(staging, { recursive: true });
+    try {
+      if (statSync(path).isDirectory()) cpSync(path, staging, { recursive: true });
+      else await this.wrapOnnx(path, staging, opts);
+      const model = await load(staging);
+      const target = join(userModelsDir(this.home), model.card.id);
+      if (existsSync(target)) throw new EngineError('conflict', `a model with id ${model.card.id} is already installed; remove it or import with another --id`);
+      renameSync(staging, target);
+      return info(model.card);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Writes a model.json for a bare ONNX file, deciding its kind from its inputs. */
+  private async wrapOnnx(file: string, staging: string, opts: { id?: string; name?: string; licence?: string; resolution?: number }): Promise<void> {
+    if (extname(file).toLowerCase() !== '.onnx') throw new EngineError('bad_model', `${basename(file)}: import a model package folder or an .onnx file`);
+    const bytes = readFileSync(file);
+    const session = await openSession(bytes, basename(file));
+    const kind = session.inputs.length === 2 ? 'inpainter' : 'generator';
+    const outDims = session.outputs[0]?.dims ?? [];
+    const declared = typeof outDims[2] === 'number' && outDims[2] > 0 ? outDims[2] : undefined;
+    const zDim = session.inputs[0]?.dims[1];
+    const id = opts.id ?? basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 64);
+    const role = kind === 'inpainter' ? 'inpainter' : 'generator';
+    const card = {
+      format: 'ganvas-model-1', id, name: opts.name ?? basename(file), kind,
+      resolution: opts.resolution ?? declared ?? 512,
+      ...(kind === 'generator' ? { generator: { zDim: typeof zDim === 'number' && zDim > 0 ? zDim : 0 } } : { inpainter: {} }),
+      licence: opts.licence ?? 'unknown (imported by the user)', data: 'unknown (imported by the user)',
+      provenance: { source: 'imported', parent: null, command: `ganvas models import ${basename(file)}` },
+      files: { [role]: basename(file) },
+      hash: packageHash({ [role]: bytes }),
+    };
+    const parsed = ModelCard.safeParse(card);
+    if (!parsed.success) throw new EngineError('bad_model', `${basename(file)}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+    writeFileSync(join(staging, basename(file)), bytes);
+    writeFileSync(join(staging, 'model.json'), JSON.stringify(parsed.data, null, 2));
+  }
+}

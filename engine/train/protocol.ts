@@ -1,0 +1,37 @@
+/** Messages between the engine and the training worker thread. */
+export interface FineTuneRequest {
+  /** The package to start from (its folder) and where the fine-tuned package goes. */
+  modelDir: string;
+  outDir: string;
+  outId: string;
+  outName: string;
+  dataDir: string;
+  /** Checkpoints live here; a run started again with the same folder resumes from its last checkpoint. */
+  runDir: string;
+  kimg: number;
+  batch: number;
+  seed: number;
+  checkpointEvery: number;
+  backend?: 'tensorflow' | 'wasm' | 'cpu';
+  /** For tests of the divergence path: a learning rate that makes the losses non-finite. */
+  lr?: number;
+}
+
+export interface TrainProgress {
+  phase: 'loading' | 'training' | 'saving';
+  step: number;
+  kimg: number;
+  totalKimg: number;
+  imgPerSec: number;
+  lossG: number | null;
+  lossD: number | null;
+  r1: number | null;
+  etaSeconds: number | null;
+  backend: string;
+  message?: string;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'done'; modelId: string; steps: number; seconds: number; skipped: { file: string; reason: string }[]; resumedFrom: number }
+  | { type: 'error'; message: string; code: string; checkpointStep: number | null };

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Discriminator } from '../engine/nets/discriminator.js';
+import { tf } from '../engine/nets/tf.js';
+import { readWeights } from '../engine/nets/weights.js';
+import { ModelRegistry } from '../engine/runtime/registry.js';
+import { writePackage } from '../engine/runtime/write-package.js';
+import { selectTrainingBackend } from '../engine/train/backend.js';
+import { loadImageFolder } from '../engine/train/dataset.js';
+import { fineTune } from '../engine/train/fine-tune.js';
+import { GanTrainer, defaultTrainConfig } from '../engine/train/gan-trainer.js';
+import type { TrainProgress } from '../engine/train/protocol.js';
+import { makePng, tempDir } from './helpers.js';
+import { TINY_G, tinyGenerator } from './tiny-nets.js';
+
+async function imageFolder(): Promise<string> {
+  const dir = tempDir();
+  for (let i = 0; i < 6; i++) writeFileSync(join(dir, `img${i}.png`), await makePng(20 + i, 24, i + 1));
+  writeFileSync(join(dir, 'notes.txt'), 'not an image');
+  const png = await makePng(30, 30, 9);
+  writeFileSync(join(dir, 'truncated.png'), png.subarray(0, png.length >> 1));
+  return dir;
+}
+
+function tinyPackage(home: string): string {
+  const dir = join(home, 'models', 'tiny');
+  writePackage(dir, {
+    id: 'tiny', name: 'Tiny test generator', licence: 'CC0-1.0', data: 'none (random init)', provenance: { source: 'trained', parent: null },
+  }, { kind: 'generator', G: tinyGenerator(), D: new Discriminator({ resolution: 16, channels: TINY_G.channels }, 1) });
+  return dir;
+}
+
+const allWeights = (t: GanTrainer) => new Map(t.checkpoint().map(([n, w]) => [n, Array.from(w.data)]));
+
+describe('training core (wasm backend, custom conv gradient)', () => {
+  beforeAll(async () => {
+    expect((await selectTrainingBackend('wasm')).backend).toBe('wasm');
+  });
+
+  it('R1 needs ∇θ‖∇ₓD‖²: the custom conv gradient gives the same second-order gradient as the stock one', async () => {
+    const x = tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const D = new Discriminator({ resolution: 16, channels: TINY_G.channels }, 3);
+    const r1 = () => tf.sum(tf.square(tf.grad((xx: tf.Tensor) => tf.sum(D.forward(xx as tf.Tensor4D)))(x))) as tf.Scalar;
+    const wasm = tf.variableGrads(r1, D.trainableVariables());
+    // A variable R1 does not depend on (the last bias) has no gradient at all: compare those as zeros.
+    const values = (grads: Record<string, tf.Tensor>, v: tf.Variable) => grads[v.name]?.dataSync() ?? new Float32Array(v.size);
+    const wasmGrads = D.trainableVariables().map((v) => values(wasm.grads, v).slice());
+    await tf.setBackend('cpu'); // the stock Conv2D gradients (with Conv2DBackpropFilter)
+    const cpu = tf.variableGrads(r1, D.trainableVariables());
+    await selectTrainingBackend('wasm');
+    let maxDiff = 0, maxAbs = 0;
+    D.trainableVariables().forEach((v, i) => values(cpu.grads, v).forEach((g, j) => {
+      maxDiff = Math.max(maxDiff, Math.abs(g - wasmGrads[i]![j]!));
+      maxAbs = Math.max(maxAbs, Math.abs(g));
+    }));
+    expect(maxAbs).toBeGreaterThan(1e-3);
+    expect(maxDiff).toBeLessThan(1e-5 * Math.max(1, maxAbs));
+  });
+
+  it('is deterministic under a seed and resumes bit-exactly from a checkpoint', async () => {
+    const data = await loadImageFolder(await imageFolder(), 16);
+    const config = { ...defaultTrainConfig, batch: 4, r1Every: 2, seed: 3 };
+    const straight = new GanTrainer(TINY_G, config, data);
+    for (let i = 0; i < 4; i++) straight.trainStep();
+
+    const first = new GanTrainer(TINY_G, config, data);
+    first.trainStep();
+    first.trainStep();
+    const saved = first.checkpoint();
+    first.dispose();
+    const resumed = new GanTrainer(TINY_G, { ...config, seed: 3 }, data);
+    resumed.restore(new Map(saved.map(([n, w]) => [n, { shape: w.shape, data: new Float32Array(w.data) }])));
+    resumed.trainStep();
+    resumed.trainStep();
+
+    const a = allWeights(straight), b = allWeights(resumed);
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [name, values] of a) expect(b.get(name), name).toEqual(values);
+    // and training moved the weights at all
+    const init = allWeights(new GanTrainer(TINY_G, config, data));
+    expect(init.get('G.synthesis.blocks.1.conv0.conv.weight')).not.toEqual(a.get('G.synthesis.blocks.1.conv0.conv.weight'));
+  });
+});
+
+describe('fine-tuning in a worker thread', () => {
+  it('trains from a package on a folder, reports progress, skips non-images and installs a child package', async () => {
+    const home = tempDir();
+    const modelDir = tinyPackage(home);
+    const progress: TrainProgress[] = [];
+    const r = await fineTune({
+      modelDir, outDir: join(home, 'models', 'tiny-ft'), outId: 'tiny-ft', outName: 'Tiny, fine-tuned', dataDir: await imageFolder(),
+      runDir: join(home, 'runs', 'a'), kimg: 0.024, batch: 4, seed: 1, checkpointEvery: 2, backend: 'wasm',
+    }, (p) => progress.push(p));
+    expect(r.steps).toBe(6);
+    expect(r.skipped.map((s) => s.file).sort()).toEqual(['notes.txt', 'truncated.png']);
+    const training = progress.filter((p) => p.phase === 'training');
+    expect(training.length).toBeGreaterThan(0);
+    expect(training.at(-1)!.kimg).toBeCloseTo(0.024);
+    expect(training.at(-1)!.backend).toMatch(/^wasm/);
+    expect(Number.isFinite(training.at(-1)!.lossG)).toBe(true);
+    const models = new ModelRegistry(home, join(home, 'none')).list().models;
+    const parent = models.find((m) => m.id === 'tiny')!;
+    const child = models.find((m) => m.id === 'tiny-ft')!;
+    expect(child.parent).toBe(parent.hash);
+    expect(child.source).toBe('trained');
+    const loaded = await new ModelRegistry(home, join(home, 'none')).get('tiny-ft');
+    expect(loaded.sessions.synthesis).toBeDefined();
+  }, 120_000);
+
+  it('cancel stops after a step and keeps a checkpoint; the same run resumes from it', async () => {
+    const home = tempDir();
+    const modelDir = tinyPackage(home);
+    const dataDir = await imageFolder();
+    const req = { modelDir, outDir: join(home, 'models', 'ft'), outId: 'ft', outName: 'ft', dataDir, runDir: join(home, 'runs', 'b'), kimg: 1, batch: 4, seed: 1, checkpointEvery: 1000, backend: 'wasm' as const };
+    const ctl = new AbortController();
+    await expect(fineTune(req, (p) => { if (p.phase === 'training' && p.step >= 2) ctl.abort(); }, ctl.signal)).rejects.toThrow(/cancelled at step \d+/);
+    expect(existsSync(join(req.runDir, 'checkpoint.gnvw'))).toBe(true);
+    const stepAtCancel = readWeights(readFileSync(join(req.runDir, 'checkpoint.gnvw'))).get('step')!.data[0]!;
+    expect(stepAtCancel).toBeGreaterThanOrEqual(2);
+    const r = await fineTune({ ...req, kimg: (stepAtCancel + 2) * 4 / 1000 }, () => {});
+    expect(r.resumedFrom).toBe(stepAtCancel);
+    expect(r.steps).toBe(stepAtCancel + 2);
+  }, 120_000);
+
+  it('stops when the losses become NaN, says so, and keeps the last good checkpoint', async () => {
+    const home = tempDir();
+    const req = {
+      modelDir: tinyPackage(home), outDir: join(home, 'models', 'nan'), outId: 'nan', outName: 'nan', dataDir: await imageFolder(),
+      runDir: join(home, 'runs', 'c'), kimg: 0.1, batch: 4, seed: 1, checkpointEvery: 1, backend: 'wasm' as const, lr: 1e30,
+    };
+    await expect(fineTune(req, () => {})).rejects.toThrow(/diverged at step \d+.*last good checkpoint \(step \d+\)/);
+    const ckpt = readWeights(readFileSync(join(req.runDir, 'checkpoint.gnvw')));
+    for (const [name, t] of ckpt) expect(t.data.every(Number.isFinite), name).toBe(true);
+    expect(existsSync(req.outDir)).toBe(false);
+  }, 120_000);
+
+  it('refuses a folder with no image in it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.txt'), 'hello');
+    await expect(loadImageFolder(dir, 16)).rejects.toThrow(/has no image Ganvas can train on \(1 file\(s\) skipped, e\.g\. a\.txt/);
+  });
+});
