@@ -20,3 +20,12 @@ await build({
   format: 'cjs',
   external: ['electron'],
 });
+
+// The training worker runs in its own thread; engine/train/fine-tune.ts finds it next to main.js.
+await build({
+  ...common,
+  entryPoints: ['engine/train/worker.ts'],
+  outfile: 'dist/electron/train-worker.js',
+  format: 'esm',
+  packages: 'external',
+});

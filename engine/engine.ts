@@ -8,8 +8,10 @@ import { normaliseImage } from './image/decode.js';
 import { JobQueue } from './jobs/queue.js';
 import { defaultProjectPath, ganvasHome, projectsDir } from './paths.js';
 import { RecentProjects } from './recent.js';
+import { decodeMask, encodeMaskPng, inpaintRaster } from './edit/inpaint.js';
 import { probeBackends } from './runtime/backends.js';
-import { ModelRegistry } from './runtime/registry.js';
+import { ModelRegistry, userModelsDir } from './runtime/registry.js';
+import { fineTune } from './train/fine-tune.js';
 import { newLayerId, ProjectStore } from './store/project-store.js';
 
 export const VERSION = '0.1.0';
@@ -134,6 +136,54 @@ export class Engine {
     );
   }
 
+  /** The inpainter to use: the one asked for, else the first installed (the shipped one on a fresh install). */
+  private async inpainter(modelId?: string) {
+    const id = modelId ?? this.models.list().models.find((m) => m.kind === 'inpainter')?.id;
+    if (!id) throw new EngineError('not_found', 'no inpainter is installed; `ganvas models import` adds one');
+    const model = await this.models.get(id);
+    if (model.card.kind !== 'inpainter') throw new EngineError('bad_request', `${id} is a ${model.card.kind}, not an inpainter`);
+    return model;
+  }
+
+  /** Fills the masked pixels of a layer; the filled copy becomes a new layer above it, as one edit. */
+  async inpaint(layerId: string, maskBytes: Uint8Array, opts: { modelId?: string; margin: number; feather: number }): Promise<ProjectState> {
+    const store = this.store();
+    const source = store.state().layers.find((l) => l.id === layerId);
+    if (!source) throw new EngineError('not_found', `no layer ${layerId} in this project`);
+    const model = await this.inpainter(opts.modelId);
+    const mask = await decodeMask(maskBytes, source.width, source.height);
+    const img = await decodeRgba(store.getAsset(source.assetHash).bytes);
+    const params = { margin: opts.margin, feather: opts.feather };
+    const filled = await this.jobs.run('inpaint', (ctx) =>
+      inpaintRaster(img, mask, model.sessions.inpainter!, model.card.resolution, params, (done, total) => ctx.progress(done, total, `region ${Math.min(done + 1, total)} of ${total}`), ctx.signal));
+    const maskPng = await encodeMaskPng(mask, source.width, source.height);
+    store.registerModel({ hash: model.card.hash, id: model.card.id, kind: model.card.kind, name: model.card.name, licence: model.card.licence, source: model.card.provenance.source, parentHash: model.card.provenance.parent ?? null });
+    return this.changed(store.commit((_doc, [resultHash, maskHash]) => ({
+      kind: 'inpaint', sourceId: source.id, maskHash: maskHash!, model: { id: model.card.id, hash: model.card.hash }, params,
+      layer: { ...source, id: newLayerId(), name: `${source.name} · inpainted`, assetHash: resultHash!, visible: true, opacity: 1 },
+    }), [
+      { kind: 'image', mime: 'image/png', width: source.width, height: source.height, bytes: await encodePng(filled, source.width, source.height) },
+      { kind: 'mask', mime: 'image/png', width: source.width, height: source.height, bytes: maskPng },
+    ]));
+  }
+
+  /** Computes a recorded inpaint again from its source, mask and model (by hash) and compares the pixels. */
+  async rerender(editId: number): Promise<{ editId: number; identical: boolean; png: Uint8Array }> {
+    const store = this.store();
+    const { op, before } = store.edit(editId);
+    if (op.kind !== 'inpaint') throw new EngineError('bad_request', `edit ${editId} (${op.kind}) has nothing to compute: only generated edits can be re-rendered`);
+    const model = this.models.list().models.find((m) => m.hash === op.model.hash);
+    if (!model) throw new EngineError('not_found', `the model this edit used (${op.model.id}, ${op.model.hash.slice(0, 12)}) is no longer installed`);
+    const source = before.layers.find((l) => l.id === op.sourceId)!;
+    const img = await decodeRgba(store.getAsset(source.assetHash).bytes);
+    const mask = await decodeMask(store.getAsset(op.maskHash).bytes, source.width, source.height);
+    const loaded = await this.models.get(model.id);
+    const filled = await inpaintRaster(img, mask, loaded.sessions.inpainter!, loaded.card.resolution, op.params);
+    const stored = await decodeRgba(store.getAsset(op.layer.assetHash).bytes);
+    const identical = stored.data.length === filled.length && stored.data.every((v, i) => v === filled[i]);
+    return { editId, identical, png: await encodePng(filled, source.width, source.height) };
+  }
+
   close(): void {
     this.project?.close();
     this.project = null;
@@ -177,6 +227,28 @@ export class Engine {
     'history.list': () => this.store().history(),
     'history.undo': () => this.changed(this.store().undo()),
     'history.redo': () => this.changed(this.store().redo()),
+    'inpaint.run': (r) => this.inpaint(r.layerId, r.mask, { modelId: r.modelId, margin: r.margin, feather: r.feather }),
+    'history.rerender': (r) => this.rerender(r.editId),
+    'train.start': async (r) => {
+      const base = await this.models.get(r.modelId);
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+      const outId = `${base.card.id}-ft-${stamp}`.toLowerCase().slice(0, 64);
+      const runDir = join(this.home, 'runs', outId);
+      const { id } = this.jobs.start('train', async (ctx) => {
+        const result = await fineTune({
+          modelDir: base.dir, outDir: join(userModelsDir(this.home), outId), outId, outName: r.name ?? `${base.card.name}, fine-tuned on ${basename(r.dataDir)}`,
+          dataDir: resolve(r.dataDir), runDir, kimg: r.kimg, batch: r.batch, seed: r.seed, checkpointEvery: 200,
+        }, (p) => {
+          const eta = p.etaSeconds === null ? '' : ` · ETA ${Math.round(p.etaSeconds)} s`;
+          const losses = p.lossG === null ? '' : ` · G ${p.lossG.toFixed(3)} · D ${p.lossD!.toFixed(3)}`;
+          ctx.progress(Math.round(p.kimg * 1000), Math.round(p.totalKimg * 1000), p.phase === 'training' ? `${p.kimg.toFixed(2)}/${p.totalKimg} kimg · ${p.imgPerSec.toFixed(1)} img/s${losses}${eta} · ${p.backend}` : (p.message ?? p.phase));
+        }, ctx.signal);
+        if (this.project) this.registerModels(this.project);
+        return result;
+      });
+      return { jobId: id, modelId: outId, runDir };
+    },
+
     'job.cancel': (r) => ({ cancelled: this.jobs.cancel(r.id) }),
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../engine/engine.js';
 import { Discriminator } from '../engine/nets/discriminator.js';
 import { tf } from '../engine/nets/tf.js';
 import { readWeights } from '../engine/nets/weights.js';
@@ -133,6 +134,26 @@ describe('fine-tuning in a worker thread', () => {
     const ckpt = readWeights(readFileSync(join(req.runDir, 'checkpoint.gnvw')));
     for (const [name, t] of ckpt) expect(t.data.every(Number.isFinite), name).toBe(true);
     expect(existsSync(req.outDir)).toBe(false);
+  }, 120_000);
+
+  it('runs as an engine job: train.start answers at once, job events report progress, the model is then listed', async () => {
+    const home = tempDir();
+    tinyPackage(home);
+    const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: join(home, 'none') });
+    const events: { event: string; payload: any }[] = [];
+    engine.onEvent((event, payload) => events.push({ event, payload }));
+    const t0 = Date.now();
+    const started = await engine.handlers['train.start']({ modelId: 'tiny', dataDir: await imageFolder(), kimg: 0.016, batch: 4, seed: 0 });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(started.modelId).toMatch(/^tiny-ft-/);
+    await new Promise<void>((resolve, reject) => engine.onEvent((event, p: any) => {
+      if (event === 'job.state' && p.id === started.jobId && p.state === 'done') resolve();
+      if (event === 'job.state' && p.id === started.jobId && p.state === 'failed') reject(new Error(p.error));
+    }));
+    const progress = events.filter((e) => e.event === 'job.progress' && e.payload.id === started.jobId);
+    expect(progress.some((e) => /img\/s · G [\d.-]+ · D [\d.-]+/.test(e.payload.message))).toBe(true);
+    expect((await engine.handlers['models.list']({})).map((m) => m.id)).toContain(started.modelId);
+    engine.close();
   }, 120_000);
 
   it('refuses a folder with no image in it', async () => {

@@ -72,6 +72,37 @@ export const methods = {
 
   'models.list': method(z.object({}).strict(), z.array(ModelInfo), 'The model packages installed: shipped, imported and fine-tuned.'),
 
+  'inpaint.run': method(
+    z.object({
+      layerId: LayerId,
+      /** PNG (or any image) the size of the layer: white = fill. */
+      mask: Bytes,
+      modelId: z.string().min(1).optional(),
+      margin: z.number().min(0).max(4).default(0.5),
+      feather: z.number().min(0).max(256).default(6),
+    }).strict(),
+    ProjectState,
+    'Fill the masked pixels of a layer with an inpainter; the result is a new layer above it (one edit).',
+  ),
+  'history.rerender': method(
+    z.object({ editId: z.number().int().positive() }).strict(),
+    z.object({ editId: z.number(), identical: z.boolean(), png: Bytes }),
+    'Compute a recorded edit again from its inputs and say whether it gives the stored pixels.',
+  ),
+
+  'train.start': method(
+    z.object({
+      modelId: z.string().min(1),
+      dataDir: z.string().min(1),
+      kimg: z.number().positive().max(100_000),
+      batch: z.number().int().min(2).max(64).default(8),
+      seed: z.number().int().min(0).default(0),
+      name: z.string().min(1).max(120).optional(),
+    }).strict(),
+    z.object({ jobId: z.string(), modelId: z.string(), runDir: z.string() }),
+    'Fine-tune a generator on a folder of images in a worker thread; progress comes as job.progress events.',
+  ),
+
   'job.cancel': method(z.object({ id: z.string() }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a job.'),
 } as const;
 

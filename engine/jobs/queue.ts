@@ -20,8 +20,15 @@ export class JobQueue {
   private readonly running = new Map<string, AbortController>();
   constructor(private readonly events: JobEvents) {}
 
-  async run<T>(kind: string, work: (ctx: JobContext) => Promise<T>): Promise<T> {
+  /** Starts a job and returns its id at once, for work that outlives the request that started it. */
+  start<T>(kind: string, work: (ctx: JobContext) => Promise<T>): { id: string; result: Promise<T> } {
     const id = randomUUID();
+    const result = this.run(kind, work, id);
+    result.catch(() => {}); // reported through the job.state event
+    return { id, result };
+  }
+
+  async run<T>(kind: string, work: (ctx: JobContext) => Promise<T>, id: string = randomUUID()): Promise<T> {
     const ctl = new AbortController();
     this.running.set(id, ctl);
     this.events.state({ id, kind, state: 'running' });

@@ -92,11 +92,10 @@ export function convOnnx(g: GraphBuilder, x: string, w: string, k: number, b?: s
   });
 }
 
-/** Nearest-neighbour ×2 upsampling as reshapes and rank-4 tiles, whose gradient every tfjs backend has. */
+/** Nearest-neighbour ×2 upsampling: pixel (y, x) of the output is pixel (⌊y/2⌋, ⌊x/2⌋) of the input, as in ONNX Resize below. */
 export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const wide = tf.reshape(tf.tile(tf.reshape(x, [b * h, w, 1, c]), [1, 1, 2, 1]), [b, h, 1, 2 * w * c]);
-  return tf.reshape(tf.tile(wide, [1, 1, 2, 1]), [b, 2 * h, 2 * w, c]);
+  const [, h, w] = x.shape;
+  return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
 }
 export function upsample2xOnnx(g: GraphBuilder, x: string): string {
   return g.op('Resize', [x, '', g.const('scales', new Float32Array([1, 1, 2, 2]), [4])], {

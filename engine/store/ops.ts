@@ -9,7 +9,17 @@ export type Op =
   | { kind: 'layer.add'; layer: Layer; /** first image of an empty project sizes the document */ docSize?: { width: number; height: number } }
   | { kind: 'layer.update'; id: string; patch: Partial<Pick<Layer, 'name' | 'x' | 'y' | 'visible' | 'opacity'>> }
   | { kind: 'layer.reorder'; id: string; index: number }
-  | { kind: 'layer.delete'; id: string };
+  | { kind: 'layer.delete'; id: string }
+  | {
+      kind: 'inpaint';
+      /** The filled copy, placed right above its source layer; the source is never modified. */
+      layer: Layer;
+      sourceId: string;
+      /** Mask in the source layer's pixels, white = filled; stored as an asset so the edit can be re-rendered. */
+      maskHash: string;
+      model: { id: string; hash: string };
+      params: { margin: number; feather: number };
+    };
 
 export interface DocState {
   width: number;
@@ -46,6 +56,11 @@ export function applyOp(state: DocState, op: Op): DocState {
     case 'layer.delete':
       indexOf(state, op.id);
       return { ...state, layers: state.layers.filter((l) => l.id !== op.id) };
+    case 'inpaint': {
+      const layers = state.layers.slice();
+      layers.splice(indexOf(state, op.sourceId) + 1, 0, op.layer);
+      return { ...state, layers };
+    }
   }
 }
 
@@ -67,10 +82,14 @@ export function describeOp(op: Op, state: DocState): string {
       return `Reorder ${name(op.id)}`;
     case 'layer.delete':
       return `Delete ${name(op.id)}`;
+    case 'inpaint':
+      return `Inpaint ${name(op.sourceId)}`;
   }
 }
 
 /** Asset hashes an op depends on, recorded in edit_assets so they are never orphaned. */
 export function opAssets(op: Op): Record<string, string> {
-  return op.kind === 'layer.add' ? { source: op.layer.assetHash } : {};
+  if (op.kind === 'layer.add') return { source: op.layer.assetHash };
+  if (op.kind === 'inpaint') return { result: op.layer.assetHash, mask: op.maskHash };
+  return {};
 }

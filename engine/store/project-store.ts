@@ -196,8 +196,8 @@ export class ProjectStore {
       const op = build(doc, hashes);
       const next = applyOp(doc, op); // throws before anything is written if the op does not fit the document
       const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO edits (parent_id, kind, label, params, created_at) VALUES (?,?,?,?,?)')
-        .run(p.head_edit_id, op.kind, describeOp(op, doc), JSON.stringify(op), new Date().toISOString());
+        .prepare('INSERT INTO edits (parent_id, kind, label, params, model_id, created_at) VALUES (?,?,?,?,?,?)')
+        .run(p.head_edit_id, op.kind, describeOp(op, doc), JSON.stringify(op), op.kind === 'inpaint' ? op.model.hash : null, new Date().toISOString());
       const editId = Number(lastInsertRowid);
       for (const [role, hash] of Object.entries(opAssets(op))) {
         this.db.prepare('INSERT INTO edit_assets (edit_id, role, asset_hash) VALUES (?,?,?)').run(editId, role, hash);
@@ -208,6 +208,13 @@ export class ProjectStore {
     // Only after the commit: a rolled-back id may be handed out again.
     this.remember(editId, next);
     return this.state();
+  }
+
+  /** A recorded edit: its operation and the document just before it, for re-rendering it. */
+  edit(id: number): { op: Op; before: DocState } {
+    const row = this.db.prepare('SELECT parent_id, params FROM edits WHERE id = ?').get(id) as { parent_id: number | null; params: string } | undefined;
+    if (!row) throw new EngineError('not_found', `no edit ${id} in this project`);
+    return { op: JSON.parse(row.params) as Op, before: this.stateAt(row.parent_id) };
   }
 
   undo(): ProjectState {

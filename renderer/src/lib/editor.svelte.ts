@@ -1,5 +1,8 @@
-import type { EngineClient, EngineInfo, Layer, ProjectState, RecentProject } from '@engine/api';
+import type { EngineClient, EngineInfo, Layer, ModelInfo, ProjectState, RecentProject } from '@engine/api';
 import { AssetCache } from './assets';
+import { MaskCanvas } from './mask';
+
+export type Tool = 'move' | 'brush' | 'eraser' | 'rect' | 'lasso';
 
 export interface Toast {
   id: number;
@@ -29,6 +32,15 @@ export class Editor {
   dialog = $state<'project' | null>(null);
   /** Bumped to ask the canvas to fit the document to the viewport. */
   fitRequest = $state(0);
+  tool = $state<Tool>('move');
+  brush = $state({ size: 48, hardness: 0.8 });
+  /** Bumped after every mask change so the overlay redraws. */
+  maskVersion = $state(0);
+  models = $state<ModelInfo[]>([]);
+  inpaintSettings = $state({ modelId: '', feather: 6, margin: 0.5 });
+  /** Compare: while `holding`, the selected layer is hidden; `split` (0–1) shows it only right of the line. */
+  compare = $state({ holding: false, split: 1 });
+  private readonly masks = new Map<string, MaskCanvas>();
   readonly assets: AssetCache;
   private toastId = 0;
 
@@ -54,6 +66,8 @@ export class Editor {
     ]);
     this.info = info;
     this.recent = recent;
+    this.models = await this.client.call('models.list', {});
+    this.inpaintSettings.modelId = this.models.find((m) => m.kind === 'inpainter')?.id ?? '';
     this.setProject(state);
     this.fitRequest++;
   }
@@ -100,6 +114,39 @@ export class Editor {
         if (!hadLayers) this.fitRequest++;
       });
     }
+  }
+
+  /** The mask being painted on a layer (created empty on first use; kept per layer while the app runs). */
+  maskFor(layer: Layer): MaskCanvas {
+    let m = this.masks.get(layer.id);
+    if (!m || m.width !== layer.width || m.height !== layer.height) {
+      m = new MaskCanvas(layer.width, layer.height);
+      this.masks.set(layer.id, m);
+    }
+    return m;
+  }
+
+  maskOp(op: (m: MaskCanvas) => void): void {
+    if (!this.selected) return;
+    op(this.maskFor(this.selected));
+    this.maskVersion++;
+  }
+
+  async inpaint(): Promise<void> {
+    const layer = this.selected;
+    if (!layer) return this.toast('error', 'select the layer to inpaint first');
+    const mask = this.maskFor(layer);
+    if (mask.coverage() === 0) return this.toast('info', 'the mask is empty: paint over what should be filled (B), then inpaint');
+    await this.run('Inpainting…', async () => {
+      const { modelId, feather, margin } = this.inpaintSettings;
+      const state = await this.client.call('inpaint.run', { layerId: layer.id, mask: await mask.toPng(), modelId: modelId || undefined, feather, margin });
+      mask.clear();
+      this.maskVersion++;
+      this.setProject(state);
+      const index = state.layers.findIndex((l) => l.id === layer.id);
+      this.selectedId = state.layers[index + 1]?.id ?? this.selectedId;
+      this.tool = 'move';
+    });
   }
 
   updateLayer(id: string, patch: LayerPatch) {

@@ -1,0 +1,213 @@
+/**
+ * Turns a pretraining run into a shipped model package in assets/models, with its model card: exports the ONNX
+ * graphs from the engine's own nets, measures SWD at three pyramid levels against the data, draws the sample
+ * grid through the exported ONNX files, and (where python3-torch is installed) writes the PyTorch twin's outputs
+ * on fixed inputs for the engine's equality test.
+ *
+ *   tsx build/models/export.ts faces64    # after train_generator.py
+ *   tsx build/models/export.ts inpaint256 # after train_inpainter.py
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { freeFormMask, mulberry32 } from '../../engine/edit/free-form-mask.js';
+import { Discriminator } from '../../engine/nets/discriminator.js';
+import { Generator } from '../../engine/nets/generator.js';
+import { Inpainter } from '../../engine/nets/inpainter.js';
+import { readWeights } from '../../engine/nets/weights.js';
+import { ModelRegistry } from '../../engine/runtime/registry.js';
+import { writePackage } from '../../engine/runtime/write-package.js';
+import { slicedWassersteinPyramid, type ImageSet } from '../../engine/train/metrics.js';
+import { photoSources } from './photo-sources.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const cache = join(here, '..', '.cache');
+const assets = join(root, 'assets', 'models');
+
+export const FACES64 = { zDim: 128, wDim: 128, mappingLayers: 4, resolution: 64, channels: { 4: 128, 8: 128, 16: 96, 32: 48, 64: 24 } };
+export const INPAINT256 = { resolution: 256, channels: 16 };
+
+interface RunLog { steps: number; images: number; seconds: number }
+function runLog(run: string): RunLog {
+  const lines = readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  const last = lines.filter((l) => l.step !== undefined).at(-1)!;
+  const images = last.images ?? last.img ?? Math.round((last.kimg ?? 0) * 1000);
+  return { steps: last.step!, images, seconds: Math.round(last.seconds ?? last.t!) };
+}
+
+const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, no GPU`;
+const toUint8 = (x: number) => Math.max(0, Math.min(255, Math.round((x + 1) * 127.5)));
+
+/** NCHW [-1, 1] floats → NHWC [-1, 1], the layout the metrics use. */
+function nhwc(data: Float32Array, n: number, size: number): Float32Array {
+  const out = new Float32Array(n * size * size * 3);
+  for (let b = 0; b < n; b++) for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) out[(b * size * size + i) * 3 + c] = data[(b * 3 + c) * size * size + i]!;
+  return out;
+}
+
+async function gridPng(images: Float32Array, n: number, size: number, cols: number, file: string): Promise<void> {
+  const rows = Math.ceil(n / cols);
+  const out = Buffer.alloc(rows * size * cols * size * 3, 255);
+  for (let b = 0; b < n; b++) {
+    const r = Math.floor(b / cols), c = b % cols;
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let ch = 0; ch < 3; ch++) {
+      out[(((r * size + y) * cols * size) + c * size + x) * 3 + ch] = toUint8(images[((b * size + y) * size + x) * 3 + ch]!);
+    }
+  }
+  await sharp(out, { raw: { width: cols * size, height: rows * size, channels: 3 } }).png().toFile(file);
+}
+
+function torchReference(kind: 'generator' | 'inpainter', weights: string, out: string): boolean {
+  const r = spawnSync('/usr/bin/python3', [join(here, 'reference.py'), kind, weights, out], { cwd: here, encoding: 'utf8' });
+  if (r.status !== 0) console.warn(`no PyTorch reference written (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})`);
+  return r.status === 0;
+}
+
+async function faces64(): Promise<void> {
+  const run = join(cache, 'runs', 'faces64');
+  const weightsFile = join(run, 'weights.gnvw');
+  const weights = readWeights(readFileSync(weightsFile));
+  const G = new Generator(FACES64);
+  G.load(weights, 'G_ema.');
+  const D = new Discriminator({ resolution: 64, channels: FACES64.channels });
+  D.load(weights, 'D.');
+  const log = runLog(run);
+  const dir = join(assets, 'faces64');
+  const fields = {
+    id: 'faces64', name: 'Pixel-art faces, 64 px (StyleGAN2-like)', licence: 'CC0-1.0 (weights and training data)',
+    data: 'DiceBear "pixel-art" avatars (CC0-1.0, @dicebear/collection 9.4.3), 16,384 faces rendered from seeds face-0 … face-16383',
+    provenance: {
+      source: 'shipped' as const, parent: null, steps: log.steps, images: log.images, seconds: log.seconds, machine,
+      framework: 'PyTorch 1.13 (Debian python3-torch), 1 thread; architecture of engine/nets mirrored in build/models/nets.py',
+      command: 'tsx build/models/datasets.ts && /usr/bin/python3 build/models/train_generator.py --out build/.cache/runs/faces64 --minutes 85 --threads 1 && tsx build/models/export.ts faces64',
+    },
+  };
+  writePackage(dir, fields, { kind: 'generator', G, D });
+  const model = await new ModelRegistry(join(cache, 'no-home'), assets).get('faces64');
+
+  // Samples through the shipped ONNX files, exactly as the studio renders them.
+  const sample = async (n: number, psi: number, seed: number) => {
+    const rand = mulberry32(seed);
+    const z = new Float32Array(n * 128).map(() => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand()));
+    const { w } = await model.sessions.mapping!.run({ z: { data: z, dims: [n, 128] }, psi: { data: new Float32Array([psi]), dims: [1] } });
+    const ws = new Float32Array(n * G.numWs * 128);
+    for (let b = 0; b < n; b++) for (let l = 0; l < G.numWs; l++) ws.set(w!.data.subarray(b * 128, (b + 1) * 128), (b * G.numWs + l) * 128);
+    const out: Float32Array[] = [];
+    for (let b = 0; b < n; b += 64) {
+      const k = Math.min(64, n - b);
+      const { image } = await model.sessions.synthesis!.run({ ws: { data: ws.subarray(b * G.numWs * 128, (b + k) * G.numWs * 128), dims: [k, G.numWs, 128] } });
+      out.push(nhwc(image!.data, k, 64));
+    }
+    const all = new Float32Array(n * 64 * 64 * 3);
+    out.reduce((at, part) => (all.set(part, at), at + part.length), 0);
+    return all;
+  };
+
+  const n = 1024;
+  const faces = readFileSync(join(cache, 'faces64.u8'));
+  const real = (offset: number): ImageSet => ({ data: Float32Array.from(faces.subarray(offset * 64 * 64 * 3, (offset + n) * 64 * 64 * 3), (v) => v / 127.5 - 1), count: n, size: 64 });
+  const fake: ImageSet = { data: await sample(n, 1, 99), count: n, size: 64 };
+  const swd = slicedWassersteinPyramid(fake, real(0));
+  const floor = slicedWassersteinPyramid(real(n), real(0));
+  const metrics = { swd: swd.levels, swdMean: swd.mean, swdDataVsData: floor.levels, samples: n, psi: 1 };
+  writePackage(dir, { ...fields, metrics }, { kind: 'generator', G, D });
+  await gridPng(await sample(32, 0.7, 7), 32, 64, 8, join(dir, 'samples.png'));
+  await gridPng(await sample(16, 1, 8), 16, 64, 8, join(dir, 'samples-psi1.png'));
+  const hasRef = torchReference('generator', weightsFile, join(dir, 'reference.gnvw'));
+  writeCard(dir, fields, metrics, log, hasRef, [
+    `![samples at ψ = 0.7](samples.png)`, '', 'Seeds 0–31 at ψ = 0.7 (top) and 16 more at ψ = 1 (below):', '', '![samples at ψ = 1](samples-psi1.png)',
+  ]);
+  console.log(JSON.stringify(metrics));
+}
+
+async function inpaint256(): Promise<void> {
+  const run = join(cache, 'runs', 'inpaint256');
+  const weightsFile = join(run, 'weights.gnvw');
+  const I = new Inpainter(INPAINT256);
+  I.load(readWeights(readFileSync(weightsFile)), 'G.');
+  const log = runLog(run);
+  const dir = join(assets, 'inpaint256');
+  const heldOut = photoSources().filter((p) => p.heldOut);
+  const fields = {
+    id: 'inpaint256', name: 'Photo inpainter, 256 px (gated conv, DeepFill-style)', licence: 'CC-BY-SA-4.0 (weights; trained on CC-BY-SA / GPL wallpaper photos)',
+    data: `random crops of ${photoSources().length - heldOut.length} Debian wallpaper photos (lomiri-wallpapers-16.04, mate-backgrounds nature/, plasma-workspace-wallpapers); ${heldOut.length} held out: ${heldOut.map((p) => p.name).join(', ')}`,
+    provenance: {
+      source: 'shipped' as const, parent: null, steps: log.steps, images: log.images, seconds: log.seconds, machine,
+      framework: 'PyTorch 1.13 (Debian python3-torch), 1 thread; architecture of engine/nets mirrored in build/models/nets.py',
+      command: 'tsx build/models/datasets.ts && /usr/bin/python3 build/models/train_inpainter.py --out build/.cache/runs/inpaint256 --minutes 80 --threads 1 && tsx build/models/export.ts inpaint256',
+    },
+  };
+  writePackage(dir, fields, { kind: 'inpainter', G: I });
+  const model = await new ModelRegistry(join(cache, 'no-home'), assets).get('inpaint256');
+
+  // Held-out photos: 256 px crops at half size, free-form masks; metrics over the hole.
+  const rand = mulberry32(2024);
+  const n = 48, s = 256;
+  const orig = new Float32Array(n * s * s * 3), filled = new Float32Array(n * s * s * 3), masked = new Float32Array(n * s * s * 3);
+  let l1 = 0, holes = 0, se = 0;
+  for (let b = 0; b < n; b++) {
+    const src = heldOut[b % heldOut.length]!;
+    const { data, info } = await sharp(src.path).rotate().resize({ width: 512, height: 512, fit: 'outside' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const y0 = Math.floor(rand() * (info.height - s)), x0 = Math.floor(rand() * (info.width - s));
+    const mask = freeFormMask(s, s, rand);
+    const img = new Float32Array(3 * s * s), m = new Float32Array(s * s);
+    for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
+      m[y * s + x] = mask[y * s + x]!;
+      for (let c = 0; c < 3; c++) img[c * s * s + y * s + x] = data[((y0 + y) * info.width + x0 + x) * 3 + c]! / 127.5 - 1;
+    }
+    const { output } = await model.sessions.inpainter!.run({ image: { data: img, dims: [1, 3, s, s] }, mask: { data: m, dims: [1, 1, s, s] } });
+    for (let i = 0; i < s * s; i++) for (let c = 0; c < 3; c++) {
+      const o = img[c * s * s + i]!, f = output!.data[c * s * s + i]!;
+      orig[(b * s * s + i) * 3 + c] = o;
+      filled[(b * s * s + i) * 3 + c] = f;
+      masked[(b * s * s + i) * 3 + c] = m[i] ? 1 : o;
+      if (m[i]) { l1 += Math.abs(toUint8(f) - toUint8(o)) / 255; se += ((toUint8(f) - toUint8(o)) / 255) ** 2; }
+    }
+    for (let i = 0; i < s * s; i++) holes += m[i]! * 3;
+  }
+  const swd = slicedWassersteinPyramid({ data: filled, count: n, size: s }, { data: orig, count: n, size: s });
+  const metrics = { heldOutCrops: n, holeL1: l1 / holes, holePsnr: 10 * Math.log10(1 / (se / holes)), swd: swd.levels, swdMean: swd.mean };
+  writePackage(dir, { ...fields, metrics }, { kind: 'inpainter', G: I });
+  // Grid: masked input (hole in white), the fill, the original — four held-out crops.
+  const rows = 4, grid = new Float32Array(rows * 3 * s * s * 3);
+  for (let r = 0; r < rows; r++) [masked, filled, orig].forEach((set, c) => grid.set(set.subarray(r * s * s * 3, (r + 1) * s * s * 3), (r * 3 + c) * s * s * 3));
+  await gridPng(grid, rows * 3, s, 3, join(dir, 'samples.png'));
+  const hasRef = torchReference('inpainter', weightsFile, join(dir, 'reference.gnvw'));
+  writeCard(dir, fields, metrics, log, hasRef, ['Held-out photos: the input with its hole (white), the fill, the original.', '', '![inpainting on held-out photos](samples.png)']);
+  console.log(JSON.stringify(metrics));
+}
+
+function writeCard(dir: string, fields: { id: string; name: string; licence: string; data: string; provenance: { command: string; framework: string } }, metrics: Record<string, unknown>, log: RunLog, hasRef: boolean, samples: string[]): void {
+  const swd = metrics.swd as { size: number; swd: number }[];
+  const floor = metrics.swdDataVsData as { size: number; swd: number }[] | undefined;
+  const lines = [
+    `# ${fields.name}`, '',
+    `- **id**: \`${fields.id}\``,
+    `- **licence**: ${fields.licence}`,
+    `- **data**: ${fields.data}`,
+    `- **training**: ${log.steps.toLocaleString('en')} steps, ${log.images.toLocaleString('en')} images, ${(log.seconds / 60).toFixed(0)} min wall time on ${machine}`,
+    `- **framework**: ${fields.provenance.framework}`,
+    `- **reproduce**: \`${fields.provenance.command}\``,
+    `- **engine equality**: ${hasRef ? 'reference.gnvw holds the PyTorch twin\'s outputs on fixed inputs; test/shipped-models.test.ts checks the engine (tfjs and ONNX) against them' : 'not written (python3-torch absent at export)'}`,
+    '', '## Metrics', '',
+    '| pyramid level | SWD ×10³ (samples vs data) |' + (floor ? ' SWD ×10³ (data vs other data: the floor) |' : ''),
+    '|---|---|' + (floor ? '---|' : ''),
+    ...swd.map((l, i) => `| ${l.size} px | ${l.swd.toFixed(1)} |` + (floor ? ` ${floor[i]!.swd.toFixed(1)} |` : '')),
+    '',
+    ...Object.entries(metrics).filter(([k]) => !/swd/i.test(k)).map(([k, v]) => `- ${k}: ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`),
+    '', '## Samples', '', ...samples, '',
+  ];
+  writeFileSync(join(dir, 'MODEL_CARD.md'), lines.join('\n'));
+}
+
+const which = process.argv[2];
+if (which === 'faces64') await faces64();
+else if (which === 'inpaint256') await inpaint256();
+else {
+  console.error('usage: tsx build/models/export.ts faces64|inpaint256');
+  process.exit(1);
+}

@@ -1,0 +1,96 @@
+/** Connected hole regions of a mask and the square crops the inpainter works on. */
+
+export interface Box { x0: number; y0: number; x1: number; y1: number } // half-open
+
+/** Bounding boxes of the 8-connected components of `mask` (non-zero = hole), by flood fill. */
+export function holeRegions(mask: Uint8Array, width: number, height: number): Box[] {
+  const seen = new Uint8Array(width * height);
+  const stack = new Int32Array(width * height);
+  const boxes: Box[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || seen[start]) continue;
+    let top = 0;
+    stack[top++] = start;
+    seen[start] = 1;
+    const box = { x0: width, y0: height, x1: 0, y1: 0 };
+    while (top > 0) {
+      const p = stack[--top]!;
+      const x = p % width, y = (p - x) / width;
+      if (x < box.x0) box.x0 = x;
+      if (y < box.y0) box.y0 = y;
+      if (x + 1 > box.x1) box.x1 = x + 1;
+      if (y + 1 > box.y1) box.y1 = y + 1;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const nx = x + dx, ny = y + dy;
+        if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+        const q = ny * width + nx;
+        if (mask[q] && !seen[q]) {
+          seen[q] = 1;
+          stack[top++] = q;
+        }
+      }
+    }
+    boxes.push(box);
+  }
+  return boxes;
+}
+
+/**
+ * The square crop around a hole that gives the inpainter context on every side: the hole's box grown by
+ * `margin` × its size (at least 16 px), clamped to the image. Crops that overlap are merged and recomputed, so
+ * every pixel is filled once.
+ */
+export function contextCrops(boxes: Box[], width: number, height: number, margin: number): Box[] {
+  const grow = (b: Box): Box => {
+    const side = Math.min(Math.max(width, height), Math.ceil(Math.max(b.x1 - b.x0, b.y1 - b.y0) * (1 + 2 * margin)) + 32);
+    const cx = (b.x0 + b.x1) / 2, cy = (b.y0 + b.y1) / 2;
+    const w = Math.min(side, width), h = Math.min(side, height);
+    const x0 = Math.round(Math.min(Math.max(cx - w / 2, 0), width - w));
+    const y0 = Math.round(Math.min(Math.max(cy - h / 2, 0), height - h));
+    return { x0, y0, x1: x0 + w, y1: y0 + h };
+  };
+  const overlap = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+  let holes = boxes.slice();
+  for (;;) {
+    const crops = holes.map(grow);
+    let merged = false;
+    outer: for (let i = 0; i < crops.length; i++) {
+      for (let j = i + 1; j < crops.length; j++) {
+        if (overlap(crops[i]!, crops[j]!)) {
+          const a = holes[i]!, b = holes[j]!;
+          holes = holes.filter((_, k) => k !== i && k !== j);
+          holes.push({ x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) });
+          merged = true;
+          break outer;
+        }
+      }
+    }
+    if (!merged) return crops;
+  }
+}
+
+/**
+ * Blend weights inside the hole: 0 outside, rising from 1/feather at the hole's edge to 1 at `feather` px
+ * inside (chamfer distance), so the fill meets the original without a hard seam and nothing outside changes.
+ */
+export function featherInside(mask: Uint8Array, w: number, h: number, feather: number): Float32Array {
+  const INF = 1e9;
+  const d = new Float32Array(w * h);
+  for (let i = 0; i < d.length; i++) d[i] = mask[i] ? INF : 0;
+  const at = (x: number, y: number) => (x < 0 || y < 0 || x >= w || y >= h ? INF : d[y * w + x]!);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = y * w + x;
+    if (!d[i]) continue;
+    d[i] = Math.min(d[i]!, at(x - 1, y) + 1, at(x, y - 1) + 1, at(x - 1, y - 1) + Math.SQRT2, at(x + 1, y - 1) + Math.SQRT2);
+  }
+  for (let y = h - 1; y >= 0; y--) for (let x = w - 1; x >= 0; x--) {
+    const i = y * w + x;
+    if (!d[i]) continue;
+    d[i] = Math.min(d[i]!, at(x + 1, y) + 1, at(x, y + 1) + 1, at(x + 1, y + 1) + Math.SQRT2, at(x - 1, y + 1) + Math.SQRT2);
+  }
+  // A hole touching the crop border has no outside there: treat the border as far away (INF stays 1 below).
+  const out = new Float32Array(w * h);
+  const f = Math.max(1, feather);
+  for (let i = 0; i < out.length; i++) out[i] = mask[i] ? Math.min(1, d[i]! / f) : 0;
+  return out;
+}
