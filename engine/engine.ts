@@ -9,6 +9,7 @@ import { JobQueue } from './jobs/queue.js';
 import { defaultProjectPath, ganvasHome, projectsDir } from './paths.js';
 import { RecentProjects } from './recent.js';
 import { decodeMask, encodeMaskPng, inpaintRaster } from './edit/inpaint.js';
+import { LatentStudio } from './latent-studio.js';
 import { probeBackends } from './runtime/backends.js';
 import { ModelRegistry, userModelsDir } from './runtime/registry.js';
 import { fineTune } from './train/fine-tune.js';
@@ -51,7 +52,10 @@ export class Engine {
     this.home = options.home ?? ganvasHome();
     this.recent = new RecentProjects(this.home);
     this.models = new ModelRegistry(this.home, options.shippedModels);
+    this.latent = new LatentStudio(() => this.store(), this.models, this.jobs, (s) => this.changed(s));
   }
+
+  readonly latent: LatentStudio;
 
   /** The open project records every model version available to it, so its edits can name them by hash. */
   private registerModels(store: ProjectStore): void {
@@ -171,6 +175,11 @@ export class Engine {
   async rerender(editId: number): Promise<{ editId: number; identical: boolean; png: Uint8Array }> {
     const store = this.store();
     const { op, before } = store.edit(editId);
+    if (op.kind === 'latent.place' || op.kind === 'latent.edit') {
+      const layer = op.kind === 'latent.place' ? op.layer : { ...before.layers.find((l) => l.id === op.id)!, assetHash: op.assetHash };
+      const r = await this.latent.rerender(layer, op.kind === 'latent.place' ? op.layer.latent!.latentHash : op.latentHash);
+      return { editId, ...r };
+    }
     if (op.kind !== 'inpaint') throw new EngineError('bad_request', `edit ${editId} (${op.kind}) has nothing to compute: only generated edits can be re-rendered`);
     const model = this.models.list().models.find((m) => m.hash === op.model.hash);
     if (!model) throw new EngineError('not_found', `the model this edit used (${op.model.id}, ${op.model.hash.slice(0, 12)}) is no longer installed`);
@@ -229,6 +238,25 @@ export class Engine {
     'history.redo': () => this.changed(this.store().redo()),
     'inpaint.run': (r) => this.inpaint(r.layerId, r.mask, { modelId: r.modelId, margin: r.margin, feather: r.feather }),
     'history.rerender': (r) => this.rerender(r.editId),
+    'latent.sample': (r) => this.latent.sample(r.modelId, r.seeds, r.psi, r.display),
+    'latent.place': (r) => this.latent.place(r),
+    'latent.get': async (r) => {
+      const { ws, runner } = await this.latent.layerLatent(r.layerId);
+      return { ws, numWs: runner.numWs, wDim: runner.wDim, modelId: runner.model.card.id, modelHash: runner.hash };
+    },
+    'latent.preview': (r) => this.latent.preview(r.layerId, r.sliders, r.mixes),
+    'latent.apply': (r) => this.latent.apply(r.layerId, r.sliders, r.mixes, r.label),
+    'latent.variations': (r) => this.latent.variations(r.layerId, r.count, r.strength, r.seed),
+    'latent.interpolate': (r) => this.latent.interpolate(r),
+    'latent.mixGrid': async (r) => ({ png: await this.latent.mixGrid(r.modelId, r.rows, r.cols, { start: r.start, end: r.end }, r.psi, r.cell) }),
+    'latent.analogy': (r) => this.latent.analogy(r.a, r.b, r.c, r.display),
+    'latent.project': (r) => this.latent.project(r, (p) => this.emit('projection.preview', p)),
+    'direction.compute': (r) => this.latent.computeDirections(r.modelId, r.method, r.count, { start: r.start, end: r.end }),
+    'direction.fromSets': (r) => this.latent.directionFromSets({ ...r, range: { start: r.start, end: r.end } }),
+    'direction.list': async (r) => {
+      const hash = r.modelId ? (await this.latent.runner(r.modelId)).hash : undefined;
+      return this.store().directions(hash);
+    },
     'train.start': async (r) => {
       const base = await this.models.get(r.modelId);
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');

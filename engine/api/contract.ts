@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  AssetHash, Bytes, EngineInfo, HistoryEntry, JobState, LayerId, ModelInfo, ProjectState, RecentProject,
+  AssetHash, Bytes, Direction, EngineInfo, HistoryEntry, JobState, LayerId, ModelInfo, ProjectState, RecentProject,
 } from './schemas.js';
 
 const method = <Req extends z.ZodType, Res extends z.ZodType>(request: Req, reply: Res, doc: string) => ({
@@ -8,6 +8,13 @@ const method = <Req extends z.ZodType, Res extends z.ZodType>(request: Req, repl
   reply,
   doc,
 });
+
+const Float32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
+const Seed = z.number().int().min(0).max(2 ** 31 - 1);
+const Row = z.number().int().min(0).max(63);
+const Slider = z.object({ directionId: z.number().int().optional(), vector: Float32.optional(), alpha: z.number(), start: Row, end: Row }).strict();
+const Mix = z.object({ fromLayerId: LayerId.optional(), fromSeed: Seed.optional(), start: Row, end: Row }).strict();
+const Keyframe = z.union([z.object({ seed: Seed }).strict(), z.object({ layerId: LayerId }).strict()]);
 
 const LayerPatch = z
   .object({
@@ -90,6 +97,76 @@ export const methods = {
     'Compute a recorded edit again from its inputs and say whether it gives the stored pixels.',
   ),
 
+  'latent.sample': method(
+    z.object({ modelId: z.string().optional(), seeds: z.array(Seed).min(1).max(64), psi: z.number().min(-1).max(2).default(0.7), display: z.number().int().min(8).max(1024).optional() }).strict(),
+    z.object({ images: z.array(Bytes), size: z.number() }),
+    'Render samples for seeds (PNG), with truncation ψ around the model\'s w_avg.',
+  ),
+  'latent.place': method(
+    z.object({ modelId: z.string().optional(), seed: Seed.optional(), latent: Float32.optional(), psi: z.number().min(-1).max(2).default(0.7), display: z.number().int().min(8).max(2048).default(256), name: z.string().max(200).optional() }).strict(),
+    ProjectState,
+    'Place a sample as a layer linked to its latent (one edit).',
+  ),
+  'latent.get': method(
+    z.object({ layerId: LayerId }).strict(),
+    z.object({ ws: Float32, numWs: z.number(), wDim: z.number(), modelId: z.string(), modelHash: z.string() }),
+    'The w+ latent of a generated layer.',
+  ),
+  'latent.preview': method(
+    z.object({ layerId: LayerId, sliders: z.array(Slider).max(32).default([]), mixes: z.array(Mix).max(8).default([]) }).strict(),
+    z.object({ rgba: Bytes, width: z.number(), height: z.number() }),
+    'Render an edited latent without recording it (for slider drags): raw RGBA at the model size.',
+  ),
+  'latent.apply': method(
+    z.object({ layerId: LayerId, sliders: z.array(Slider).max(32).default([]), mixes: z.array(Mix).max(8).default([]), label: z.string().max(200).optional() }).strict(),
+    ProjectState,
+    'Commit slider moves and style mixes of a generated layer as one edit.',
+  ),
+  'latent.variations': method(
+    z.object({ layerId: LayerId, count: z.number().int().min(1).max(16).default(6), strength: z.number().min(0).max(5).default(0.5), seed: Seed.default(0) }).strict(),
+    z.object({ images: z.array(Bytes), latents: z.array(Float32) }),
+    'Small random steps in w from a generated layer (not recorded until placed).',
+  ),
+  'latent.interpolate': method(
+    z.object({
+      modelId: z.string().optional(), keys: z.array(Keyframe).min(2).max(16), frames: z.number().int().min(2).max(240).default(48),
+      space: z.enum(['z', 'w']).default('w'), method: z.enum(['lerp', 'slerp']).default('lerp'), psi: z.number().min(-1).max(2).default(0.7),
+      display: z.number().int().min(8).max(512).default(128), delayMs: z.number().int().min(10).max(2000).default(60),
+    }).strict(),
+    z.object({ gif: Bytes, frames: z.array(Bytes) }),
+    'Frames between keyframes as an animated GIF and PNGs (a job with progress).',
+  ),
+  'latent.mixGrid': method(
+    z.object({ modelId: z.string().optional(), rows: z.array(Seed).min(1).max(8), cols: z.array(Seed).min(1).max(8), start: Row, end: Row, psi: z.number().min(-1).max(2).default(0.7), cell: z.number().int().min(16).max(256).default(96) }).strict(),
+    z.object({ png: Bytes }),
+    'StyleGAN\'s style-mixing figure: rows take layers start–end from the row seeds.',
+  ),
+  'latent.analogy': method(
+    z.object({ a: LayerId, b: LayerId, c: LayerId, display: z.number().int().min(8).max(2048).default(256) }).strict(),
+    ProjectState,
+    'Place A − B + C (vector arithmetic) as a new layer.',
+  ),
+  'latent.project': method(
+    z.object({ image: Bytes, modelId: z.string().optional(), steps: z.number().int().min(2).max(2000).default(200), display: z.number().int().min(8).max(2048).default(256), name: z.string().max(200).optional() }).strict(),
+    z.object({ state: ProjectState, loss: z.number(), note: z.string() }),
+    'Project a photo into W then W+ (a job with progress and previews) and place it as a generated layer.',
+  ),
+  'direction.compute': method(
+    z.object({ modelId: z.string().optional(), method: z.enum(['sefa', 'ganspace']), count: z.number().int().min(1).max(32).default(8), start: Row, end: Row }).strict(),
+    z.array(Direction),
+    'Unsupervised directions for a layer range, saved in the project.',
+  ),
+  'direction.fromSets': method(
+    z.object({ name: z.string().min(1).max(120), positive: z.array(LayerId).min(1), negative: z.array(LayerId).min(1), method: z.enum(['mean', 'boundary']).default('boundary'), conditionOn: z.number().int().optional(), start: Row, end: Row }).strict(),
+    Direction,
+    'A named attribute direction from two tagged sets of generated layers.',
+  ),
+  'direction.list': method(
+    z.object({ modelId: z.string().optional() }).strict(),
+    z.array(Direction),
+    'Directions saved in this project (for one model, or all).',
+  ),
+
   'train.start': method(
     z.object({
       modelId: z.string().min(1),
@@ -122,6 +199,8 @@ export const events = {
     message: z.string().optional(),
   }),
   log: z.object({ level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  /** The current state of a running projection, every few steps. */
+  'projection.preview': z.object({ step: z.number(), rgba: Bytes, width: z.number(), height: z.number() }),
 } as const;
 
 export type Methods = typeof methods;

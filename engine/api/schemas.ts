@@ -16,8 +16,23 @@ export const Layer = z.object({
   height: z.number().int().positive(),
   visible: z.boolean(),
   opacity: z.number().min(0).max(1),
+  /** Set on layers drawn by a generator: the w+ latent they render, so they can be edited in latent space. */
+  latent: z.object({ modelId: z.string(), modelHash: z.string(), latentHash: AssetHash, display: z.number().int().positive() }).optional(),
 });
 export type Layer = z.infer<typeof Layer>;
+
+export const Direction = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  method: z.enum(['sefa', 'ganspace', 'mean', 'boundary', 'analogy']),
+  modelHash: z.string(),
+  layerStart: z.number().int(),
+  layerEnd: z.number().int(),
+  /** Spread of w along the direction; sliders run in units of it. */
+  sigma: z.number(),
+  vector: z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array'),
+});
+export type Direction = z.infer<typeof Direction>;
 
 export const HistoryEntry = z.object({
   id: z.number().int(),

@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import sharp from 'sharp';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from '../api/errors.js';
@@ -44,7 +46,7 @@ program
     process.on('SIGTERM', stop);
   });
 
-const project = program.command('project').description('create and inspect project files');
+const project = program.command('project').description('create and inspect project files (new, info), or project a photo into a generator: project IMAGE -o DIR');
 project
   .command('new <file>')
   .option('--name <name>', 'project name (default: the file name)')
@@ -67,6 +69,42 @@ project
       console.log(`  ${l.visible ? '●' : '○'} ${l.name}  ${l.width}×${l.height} at (${l.x}, ${l.y})  opacity ${l.opacity}`);
     }
     store.close();
+  });
+
+project
+  .argument('[image]', 'a photo to project into a generator (W, then W+); writes the latent and its render')
+  .option('--model <id>', 'generator (default: the first installed)')
+  .option('--steps <n>', 'optimisation steps (half in W, half in W+)', int, 200)
+  .option('-o, --out <dir>', 'output folder: target.png, projected.png, latent.f32, latent.json')
+  .action(async (image: string | undefined, o: { model?: string; steps: number; out?: string }) => {
+    if (!image || !o.out) {
+      project.help();
+      return;
+    }
+    const out = o.out;
+    const home = program.opts().home ?? join(tmpdir(), `ganvas-project-${process.pid}`);
+    const engine = cliEngine(home);
+    mkdirSync(out, { recursive: true });
+    const scratch = join(tmpdir(), `ganvas-project-${process.pid}.ganvas`);
+    engine.createProject('projection', 256, 256, scratch);
+    engine.onEvent((event, p) => {
+      if (event === 'job.progress') {
+        const { done, total, message } = p as { done: number; total: number; message?: string };
+        if (done % 20 === 0 || done === total) console.error(message);
+      }
+    });
+    const r = await engine.latent.project({ image: readFileSync(image), modelId: o.model, steps: o.steps, display: 256 });
+    const layer = r.state.layers.at(-1)!;
+    const latent = await engine.handlers['latent.get']({ layerId: layer.id });
+    const runner = await engine.latent.runner(latent.modelId);
+    const [target] = await Promise.resolve([await sharp(readFileSync(image)).autoOrient().resize(runner.resolution, runner.resolution, { fit: 'cover' }).png().toBuffer()]);
+    writeFileSync(join(out, 'target.png'), target!);
+    writeFileSync(join(out, 'projected.png'), (await engine.handlers['asset.get']({ hash: layer.assetHash })).bytes);
+    writeFileSync(join(out, 'latent.f32'), new Uint8Array(latent.ws.buffer, latent.ws.byteOffset, latent.ws.byteLength));
+    writeFileSync(join(out, 'latent.json'), JSON.stringify({ model: latent.modelId, hash: latent.modelHash, space: 'w+', rows: latent.numWs, dim: latent.wDim, loss: r.loss, steps: o.steps, note: r.note }, null, 2));
+    engine.close();
+    rmSync(scratch, { force: true });
+    console.log(`wrote ${out} (loss ${r.loss.toFixed(4)}); ${r.note}`);
   });
 
 program
@@ -160,6 +198,83 @@ program
     if (!o.mask) throw new EngineError('bad_request', 'give --mask (or --mask-dir for a folder of images)');
     const r = await inpaintFile(input, o.mask, o.out, run, params, progress(basename(input)));
     console.log(`wrote ${o.out} (${r.width}×${r.height}) with ${model.card.id}`);
+  });
+
+/** "1-8", "1,2,5" or "1-3,9" → [1, 2, 3, 9]. */
+const seedList = (v: string) => {
+  const out: number[] = [];
+  for (const part of v.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new InvalidArgumentError(`"${part}" is not a seed or a range like 1-8`);
+    const a = Number(m[1]), b = Number(m[2] ?? m[1]);
+    if (b < a || b - a > 1000) throw new InvalidArgumentError(`bad range ${part}`);
+    for (let s = a; s <= b; s++) out.push(s);
+  }
+  return out;
+};
+const rowRange = (v: string) => {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('expected rows like 0-3');
+  return { start: Number(m[1]), end: Number(m[2] ?? m[1]) };
+};
+
+program
+  .command('sample')
+  .description('render samples of a generator for seeds')
+  .option('--model <id>', 'generator (default: the first installed)')
+  .requiredOption('--seeds <list>', 'seeds, e.g. 1-8 or 3,7,11', seedList)
+  .option('--psi <ψ>', 'truncation ψ (1 = none)', Number, 0.7)
+  .option('--size <px>', 'output size (nearest-neighbour upscale)', int)
+  .requiredOption('-o, --out <dir>', 'output folder')
+  .action(async (o: { model?: string; seeds: number[]; psi: number; size?: number; out: string }) => {
+    const engine = cliEngine(program.opts().home);
+    mkdirSync(o.out, { recursive: true });
+    for (let i = 0; i < o.seeds.length; i += 32) {
+      const part = o.seeds.slice(i, i + 32);
+      const { images } = await engine.latent.sample(o.model, part, o.psi, o.size);
+      images.forEach((png, k) => writeFileSync(join(o.out, `seed${String(part[k]).padStart(4, '0')}.png`), png));
+    }
+    console.log(`wrote ${o.seeds.length} sample(s) to ${o.out}`);
+  });
+
+program
+  .command('interpolate')
+  .description('an animated GIF through the latents of seeds (lerp/slerp in z or w)')
+  .option('--model <id>', 'generator (default: the first installed)')
+  .requiredOption('--seeds <list>', 'keyframe seeds, e.g. 1,2,3', seedList)
+  .option('--frames <n>', 'number of frames', int, 48)
+  .option('--space <z|w>', 'interpolate in z or in w', 'w')
+  .option('--method <lerp|slerp>', 'interpolation', 'lerp')
+  .option('--psi <ψ>', 'truncation ψ', Number, 0.7)
+  .option('--size <px>', 'frame size', int, 128)
+  .option('--frames-dir <dir>', 'also write every frame as PNG here')
+  .requiredOption('-o, --out <file>', 'output GIF')
+  .action(async (o: { model?: string; seeds: number[]; frames: number; space: string; method: string; psi: number; size: number; framesDir?: string; out: string }) => {
+    if (!['z', 'w'].includes(o.space) || !['lerp', 'slerp'].includes(o.method)) throw new EngineError('bad_request', '--space is z or w, --method lerp or slerp');
+    const engine = cliEngine(program.opts().home);
+    const r = await engine.latent.interpolate({ modelId: o.model, keys: o.seeds.map((seed) => ({ seed })), frames: o.frames, space: o.space as 'z', method: o.method as 'lerp', psi: o.psi, display: o.size, delayMs: 60 });
+    writeFileSync(o.out, r.gif);
+    if (o.framesDir) {
+      mkdirSync(o.framesDir, { recursive: true });
+      r.frames.forEach((png, i) => writeFileSync(join(o.framesDir!, `frame${String(i).padStart(4, '0')}.png`), png));
+    }
+    console.log(`wrote ${o.out} (${o.frames} frames, ${o.size}×${o.size})`);
+  });
+
+program
+  .command('mix')
+  .description("StyleGAN's style-mixing grid: rows take the given layers from the row seeds")
+  .option('--model <id>', 'generator (default: the first installed)')
+  .requiredOption('--rows <list>', 'row seeds', seedList)
+  .requiredOption('--cols <list>', 'column seeds', seedList)
+  .option('--layers <range>', 'ws rows taken from the row seeds, e.g. 0-3 (coarse)', rowRange, { start: 0, end: 3 })
+  .option('--psi <ψ>', 'truncation ψ', Number, 0.7)
+  .option('--cell <px>', 'cell size', int, 96)
+  .requiredOption('-o, --out <file>', 'output PNG')
+  .action(async (o: { model?: string; rows: number[]; cols: number[]; layers: { start: number; end: number }; psi: number; cell: number; out: string }) => {
+    const engine = cliEngine(program.opts().home);
+    writeFileSync(o.out, await engine.latent.mixGrid(o.model, o.rows, o.cols, o.layers, o.psi, o.cell));
+    console.log(`wrote ${o.out} (${o.rows.length}×${o.cols.length} mixes, rows ${o.layers.start}–${o.layers.end})`);
   });
 
 program

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
+// Production mode: no per-op debug checks, and no console banner suggesting tfjs-node on every CLI run.
+tf.enableProdMode();
+
 export { tf };
 
 /** Values that a layer reads at run time; exported graphs bake the same numbers in as constants. */

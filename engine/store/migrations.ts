@@ -66,4 +66,29 @@ export const migrations: readonly string[] = [
     registered_at TEXT NOT NULL
   );
   `,
+  /* 3: latents (content-addressed float32 w+) and named directions per model */ `
+  CREATE TABLE latents (
+    hash TEXT PRIMARY KEY,
+    model_hash TEXT NOT NULL,
+    space TEXT NOT NULL CHECK (space IN ('z', 'w', 'w+')),
+    rows INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    origin TEXT NOT NULL CHECK (json_valid(origin)),
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE directions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    method TEXT NOT NULL,
+    layer_start INTEGER NOT NULL,
+    layer_end INTEGER NOT NULL,
+    sigma REAL NOT NULL,
+    vector BLOB NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX directions_model ON directions(model_hash);
+  ALTER TABLE layers ADD COLUMN latent TEXT CHECK (latent IS NULL OR json_valid(latent));
+  `,
 ];

@@ -19,7 +19,11 @@ export type Op =
       maskHash: string;
       model: { id: string; hash: string };
       params: { margin: number; feather: number };
-    };
+    }
+  /** A generated sample placed as a layer linked to its latent (layer.latent). */
+  | { kind: 'latent.place'; layer: Layer; label: string }
+  /** A latent-space edit of a generated layer (slider, mix, variation): new latent, new render. */
+  | { kind: 'latent.edit'; id: string; latentHash: string; assetHash: string; label: string; edit: Record<string, unknown> };
 
 export interface DocState {
   width: number;
@@ -56,6 +60,16 @@ export function applyOp(state: DocState, op: Op): DocState {
     case 'layer.delete':
       indexOf(state, op.id);
       return { ...state, layers: state.layers.filter((l) => l.id !== op.id) };
+    case 'latent.place':
+      return { ...state, layers: [...state.layers, op.layer] };
+    case 'latent.edit': {
+      const i = indexOf(state, op.id);
+      const layer = state.layers[i]!;
+      if (!layer.latent) throw new EngineError('bad_request', `${layer.name} was not drawn by a generator`);
+      const layers = state.layers.slice();
+      layers[i] = { ...layer, assetHash: op.assetHash, latent: { ...layer.latent, latentHash: op.latentHash } };
+      return { ...state, layers };
+    }
     case 'inpaint': {
       const layers = state.layers.slice();
       layers.splice(indexOf(state, op.sourceId) + 1, 0, op.layer);
@@ -84,6 +98,9 @@ export function describeOp(op: Op, state: DocState): string {
       return `Delete ${name(op.id)}`;
     case 'inpaint':
       return `Inpaint ${name(op.sourceId)}`;
+    case 'latent.place':
+    case 'latent.edit':
+      return op.label;
   }
 }
 
@@ -91,5 +108,7 @@ export function describeOp(op: Op, state: DocState): string {
 export function opAssets(op: Op): Record<string, string> {
   if (op.kind === 'layer.add') return { source: op.layer.assetHash };
   if (op.kind === 'inpaint') return { result: op.layer.assetHash, mask: op.maskHash };
+  if (op.kind === 'latent.place') return { source: op.layer.assetHash };
+  if (op.kind === 'latent.edit') return { result: op.assetHash };
   return {};
 }

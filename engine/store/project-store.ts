@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EngineError } from '../api/errors.js';
-import type { HistoryEntry, Layer, ProjectState } from '../api/schemas.js';
+import type { Direction, HistoryEntry, Layer, ProjectState } from '../api/schemas.js';
 import { createDatabase, openDatabase, type DB } from './db.js';
 import { applyOp, describeOp, opAssets, type DocState, type Op } from './ops.js';
 
@@ -32,7 +32,7 @@ interface ProjectRow {
 
 interface LayerRow {
   id: string; name: string; asset_hash: string; x: number; y: number; width: number; height: number;
-  visible: number; opacity: number;
+  visible: number; opacity: number; latent: string | null;
 }
 
 export const hashBytes = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -132,7 +132,7 @@ export class ProjectStore {
   layers(): Layer[] {
     return (this.db.prepare('SELECT * FROM layers ORDER BY z').all() as LayerRow[]).map((r) => ({
       id: r.id, name: r.name, assetHash: r.asset_hash, x: r.x, y: r.y, width: r.width, height: r.height,
-      visible: r.visible === 1, opacity: r.opacity,
+      visible: r.visible === 1, opacity: r.opacity, ...(r.latent ? { latent: JSON.parse(r.latent) as Layer['latent'] } : {}),
     }));
   }
 
@@ -160,10 +160,10 @@ export class ProjectStore {
       .run(head, state.width, state.height);
     this.db.prepare('DELETE FROM layers').run();
     const insert = this.db.prepare(
-      'INSERT INTO layers (id, z, name, asset_hash, x, y, width, height, visible, opacity) VALUES (?,?,?,?,?,?,?,?,?,?)',
+      'INSERT INTO layers (id, z, name, asset_hash, x, y, width, height, visible, opacity, latent) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
     );
     state.layers.forEach((l, z) =>
-      insert.run(l.id, z, l.name, l.assetHash, l.x, l.y, l.width, l.height, l.visible ? 1 : 0, l.opacity),
+      insert.run(l.id, z, l.name, l.assetHash, l.x, l.y, l.width, l.height, l.visible ? 1 : 0, l.opacity, l.latent ? JSON.stringify(l.latent) : null),
     );
   }
 
@@ -246,6 +246,43 @@ export class ProjectStore {
 
   models(): { hash: string; id: string; kind: string; licence: string }[] {
     return this.db.prepare('SELECT hash, id, kind, licence FROM models ORDER BY id').all() as { hash: string; id: string; kind: string; licence: string }[];
+  }
+
+  /** Stores a w+ latent (content-addressed: the same values are stored once) and returns its hash. */
+  putLatent(modelHash: string, rows: number, dim: number, data: Float32Array, origin: Record<string, unknown>): string {
+    if (data.length !== rows * dim) throw new EngineError('bad_request', `a latent of ${data.length} values is not ${rows}×${dim}`);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const hash = createHash('sha256').update(modelHash).update(bytes).digest('hex');
+    this.db.prepare(`INSERT OR IGNORE INTO latents (hash, model_hash, space, rows, dim, data, origin, created_at) VALUES (?, ?, 'w+', ?, ?, ?, ?, ?)`)
+      .run(hash, modelHash, rows, dim, Buffer.from(bytes), JSON.stringify(origin), new Date().toISOString());
+    return hash;
+  }
+
+  getLatent(hash: string): { modelHash: string; rows: number; dim: number; data: Float32Array; origin: Record<string, unknown> } {
+    const row = this.db.prepare('SELECT model_hash, rows, dim, data, origin FROM latents WHERE hash = ?').get(hash) as
+      | { model_hash: string; rows: number; dim: number; data: Buffer; origin: string } | undefined;
+    if (!row) throw new EngineError('not_found', `no latent ${hash.slice(0, 12)}… in this project`);
+    const data = new Float32Array(row.data.byteLength / 4);
+    new Uint8Array(data.buffer).set(row.data);
+    return { modelHash: row.model_hash, rows: row.rows, dim: row.dim, data, origin: JSON.parse(row.origin) };
+  }
+
+  saveDirection(d: Omit<Direction, 'id'>): Direction {
+    const bytes = Buffer.from(d.vector.buffer, d.vector.byteOffset, d.vector.byteLength);
+    const { lastInsertRowid } = this.db.prepare(`INSERT INTO directions (model_hash, name, method, layer_start, layer_end, sigma, vector, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(d.modelHash, d.name, d.method, d.layerStart, d.layerEnd, d.sigma, bytes, new Date().toISOString());
+    return { ...d, id: Number(lastInsertRowid) };
+  }
+
+  directions(modelHash?: string): Direction[] {
+    const rows = (modelHash
+      ? this.db.prepare('SELECT * FROM directions WHERE model_hash = ? ORDER BY id').all(modelHash)
+      : this.db.prepare('SELECT * FROM directions ORDER BY id').all()) as { id: number; model_hash: string; name: string; method: Direction['method']; layer_start: number; layer_end: number; sigma: number; vector: Buffer }[];
+    return rows.map((r) => {
+      const vector = new Float32Array(r.vector.byteLength / 4);
+      new Uint8Array(vector.buffer).set(r.vector);
+      return { id: r.id, name: r.name, method: r.method, modelHash: r.model_hash, layerStart: r.layer_start, layerEnd: r.layer_end, sigma: r.sigma, vector };
+    });
   }
 
   integrityCheck(): string {

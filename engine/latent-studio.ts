@@ -1,0 +1,309 @@
+import sharp, { type OverlayOptions } from 'sharp';
+import type { Direction, Layer, ProjectState } from './api/index.js';
+import { EngineError } from './api/errors.js';
+import { ganspace, linearBoundary, meanDifference, sefa } from './edit/directions.js';
+import { GeneratorRunner } from './edit/generator-runner.js';
+import { projectImage } from './edit/project.js';
+import { encodeGif } from './edit/gif.js';
+import { applyDirection, broadcast, lerp, mixRows, presetRange, projectOut, slerp, zFromSeed, type LayerRange } from './edit/latent-space.js';
+import type { JobQueue } from './jobs/queue.js';
+import type { ModelRegistry } from './runtime/registry.js';
+import { newLayerId, type ProjectStore } from './store/project-store.js';
+
+export interface SliderEdit { directionId?: number; vector?: Float32Array; alpha: number; start: number; end: number }
+export interface MixEdit { fromLayerId?: string; fromSeed?: number; start: number; end: number }
+export type Keyframe = { seed: number } | { layerId: string };
+
+/** Slider positions are in units of σ along the direction; beyond ±MAX_SIGMAS the generator only breaks. */
+const MAX_SIGMAS = 10;
+
+/**
+ * The latent studio's engine side: sampling, placing samples as layers linked to their latents, directions
+ * (SeFa, GANSpace, from tagged samples), sliders, style mixing, variations and interpolation. Every committed
+ * change is an edit whose latent is stored, so reopening re-renders it exactly.
+ */
+export class LatentStudio {
+  private readonly runners = new Map<string, Promise<GeneratorRunner>>();
+
+  constructor(
+    private readonly store: () => ProjectStore,
+    private readonly models: ModelRegistry,
+    private readonly jobs: JobQueue,
+    private readonly changed: (s: ProjectState) => ProjectState,
+  ) {}
+
+  runner(modelId?: string): Promise<GeneratorRunner> {
+    const id = modelId ?? this.models.list().models.find((m) => m.kind === 'generator' && m.styleBased)?.id;
+    if (!id) throw new EngineError('not_found', 'no style-based generator is installed');
+    let r = this.runners.get(id);
+    if (!r) {
+      r = this.models.get(id).then((m) => new GeneratorRunner(m));
+      this.runners.set(id, r);
+      r.catch(() => this.runners.delete(id));
+    }
+    return r;
+  }
+
+  private async runnerByHash(hash: string): Promise<GeneratorRunner> {
+    const m = this.models.list().models.find((x) => x.hash === hash);
+    if (!m) throw new EngineError('not_found', `the generator this latent belongs to (${hash.slice(0, 12)}) is not installed`);
+    return this.runner(m.id);
+  }
+
+  /** The generated layer, its latent and the generator that draws it. */
+  async layerLatent(layerId: string): Promise<{ layer: Layer; ws: Float32Array; runner: GeneratorRunner }> {
+    const layer = this.store().state().layers.find((l) => l.id === layerId);
+    if (!layer) throw new EngineError('not_found', `no layer ${layerId} in this project`);
+    if (!layer.latent) throw new EngineError('bad_request', `${layer.name} was not drawn by a generator, so it has no latent to edit`);
+    const runner = await this.runnerByHash(layer.latent.modelHash);
+    return { layer, ws: this.store().getLatent(layer.latent.latentHash).data, runner };
+  }
+
+  async sample(modelId: string | undefined, seeds: number[], psi: number, display?: number): Promise<{ images: Uint8Array[]; size: number }> {
+    const r = await this.runner(modelId);
+    const rgb = await r.synthesize(await r.wsForSeeds(seeds, psi));
+    return { images: await Promise.all(rgb.map((x) => r.png(x, display ?? r.resolution))), size: display ?? r.resolution };
+  }
+
+  /** Places a sample (from a seed, or a given w+ latent) as a new layer linked to its latent. */
+  async place(opts: { modelId?: string; seed?: number; latent?: Float32Array; psi: number; display: number; name?: string }): Promise<ProjectState> {
+    const r = await this.runner(opts.modelId);
+    let ws: Float32Array;
+    let origin: Record<string, unknown>;
+    if (opts.latent) {
+      ws = opts.latent;
+      origin = { kind: 'given' };
+    } else if (opts.seed !== undefined) {
+      [ws] = await r.wsForSeeds([opts.seed], opts.psi) as [Float32Array];
+      origin = { kind: 'seed', seed: opts.seed, psi: opts.psi };
+    } else throw new EngineError('bad_request', 'place needs a seed or a latent');
+    const [rgb] = await r.synthesize([ws]);
+    const png = await r.png(rgb!, opts.display);
+    const store = this.store();
+    const latentHash = store.putLatent(r.hash, r.numWs, r.wDim, ws, origin);
+    const name = opts.name ?? (opts.seed !== undefined ? `${r.model.card.id} seed ${opts.seed}` : `${r.model.card.id} sample`);
+    return this.changed(store.commit((doc, [assetHash]) => ({
+      kind: 'latent.place', label: `Place ${name}`,
+      layer: {
+        id: newLayerId(), name, assetHash: assetHash!, width: opts.display, height: opts.display,
+        x: Math.round((doc.width - opts.display) / 2), y: Math.round((doc.height - opts.display) / 2), visible: true, opacity: 1,
+        latent: { modelId: r.model.card.id, modelHash: r.hash, latentHash, display: opts.display },
+      },
+    }), [{ kind: 'image', mime: 'image/png', width: opts.display, height: opts.display, bytes: png }]));
+  }
+
+  private direction(id: number, runner: GeneratorRunner): Direction {
+    const d = this.store().directions().find((x) => x.id === id);
+    if (!d) throw new EngineError('not_found', `no direction ${id} in this project`);
+    if (d.modelHash !== runner.hash) throw new EngineError('bad_request', `direction "${d.name}" belongs to another model; directions only apply to the generator they were found in`);
+    return d;
+  }
+
+  /** The latent after sliders and mixes, each checked: unknown or foreign directions are refused, α is clamped. */
+  private async edited(ws: Float32Array, runner: GeneratorRunner, sliders: SliderEdit[], mixes: MixEdit[]): Promise<Float32Array> {
+    let out = ws;
+    const clampRange = (s: number, e: number): LayerRange => {
+      if (!(s >= 0 && e < runner.numWs && s <= e)) throw new EngineError('bad_request', `layer range ${s}–${e} is outside 0–${runner.numWs - 1}`);
+      return { start: s, end: e };
+    };
+    for (const s of sliders) {
+      const d = s.directionId !== undefined ? this.direction(s.directionId, runner) : null;
+      const vector = d?.vector ?? s.vector;
+      if (!vector) throw new EngineError('bad_request', 'a slider needs a direction id or a vector');
+      if (vector.length !== runner.wDim) throw new EngineError('bad_request', `a direction of ${vector.length} values does not fit ${runner.model.card.id} (w has ${runner.wDim})`);
+      const sigma = d?.sigma ?? 1;
+      const alpha = Number.isFinite(s.alpha) ? Math.max(-MAX_SIGMAS, Math.min(MAX_SIGMAS, s.alpha)) : 0;
+      out = applyDirection(out, runner.wDim, vector, alpha * sigma, clampRange(s.start, s.end));
+    }
+    for (const m of mixes) {
+      const other = m.fromLayerId !== undefined ? (await this.layerLatent(m.fromLayerId)).ws
+        : m.fromSeed !== undefined ? (await runner.wsForSeeds([m.fromSeed], 1))[0]! : null;
+      if (!other) throw new EngineError('bad_request', 'a mix needs a source layer or seed');
+      if (other.length !== out.length) throw new EngineError('bad_request', 'the mix source comes from another model');
+      out = mixRows(out, other, runner.wDim, clampRange(m.start, m.end));
+    }
+    return out;
+  }
+
+  /** A render of the edited latent, not recorded (slider drags): RGBA at the model's size. */
+  async preview(layerId: string, sliders: SliderEdit[], mixes: MixEdit[]): Promise<{ rgba: Uint8Array; width: number; height: number }> {
+    const { ws, runner } = await this.layerLatent(layerId);
+    const [rgb] = await runner.synthesize([await this.edited(ws, runner, sliders, mixes)]);
+    return { rgba: await runner.rgba(rgb!), width: runner.resolution, height: runner.resolution };
+  }
+
+  /** Commits sliders and mixes as one edit of the layer: a new latent and its render. */
+  async apply(layerId: string, sliders: SliderEdit[], mixes: MixEdit[], label?: string): Promise<ProjectState> {
+    const { layer, ws, runner } = await this.layerLatent(layerId);
+    const next = await this.edited(ws, runner, sliders, mixes);
+    const [rgb] = await runner.synthesize([next]);
+    const png = await runner.png(rgb!, layer.latent!.display);
+    const store = this.store();
+    const latentHash = store.putLatent(runner.hash, runner.numWs, runner.wDim, next, { kind: 'edit', from: layer.latent!.latentHash });
+    const names = sliders.map((s) => {
+      const d = s.directionId !== undefined ? this.direction(s.directionId, runner) : null;
+      return `${d?.name ?? 'direction'} ${s.alpha >= 0 ? '+' : ''}${(+s.alpha.toFixed(2))}σ`;
+    });
+    const text = label ?? [...names, ...mixes.map((m) => `mix rows ${m.start}–${m.end}`)].join(', ');
+    return this.changed(store.commit((_doc, [assetHash]) => ({
+      kind: 'latent.edit', id: layer.id, latentHash, assetHash: assetHash!, label: `${text || 'Latent edit'} on ${layer.name}`,
+      edit: { sliders: sliders.map((s) => ({ directionId: s.directionId, alpha: s.alpha, start: s.start, end: s.end })), mixes },
+    }), [{ kind: 'image', mime: 'image/png', width: layer.width, height: layer.height, bytes: png }]));
+  }
+
+  /** Artbreeder's children: small random steps in w from a generated layer, returned unplaced. */
+  async variations(layerId: string, count: number, strength: number, seed: number): Promise<{ images: Uint8Array[]; latents: Float32Array[] }> {
+    const { ws, runner } = await this.layerLatent(layerId);
+    const latents = Array.from({ length: count }, (_, k) => {
+      const step = zFromSeed(seed * 1000 + k, runner.wDim);
+      return applyDirection(ws, runner.wDim, step, strength, { start: 0, end: runner.numWs - 1 });
+    });
+    const rgb = await runner.synthesize(latents);
+    return { images: await Promise.all(rgb.map((x) => runner.png(x))), latents };
+  }
+
+  private async keyLatents(runner: GeneratorRunner, keys: Keyframe[], space: 'z' | 'w', psi: number): Promise<{ z?: Float32Array[]; ws: Float32Array[] }> {
+    if (keys.length < 2) throw new EngineError('bad_request', 'interpolation needs at least two keyframes');
+    if (space === 'z') {
+      if (keys.some((k) => !('seed' in k))) throw new EngineError('bad_request', 'interpolating in z needs seeds (a placed layer is only known in w+)');
+      return { z: keys.map((k) => zFromSeed((k as { seed: number }).seed, runner.zDim)), ws: [] };
+    }
+    const ws: Float32Array[] = [];
+    for (const k of keys) {
+      if ('seed' in k) ws.push((await runner.wsForSeeds([k.seed], psi))[0]!);
+      else {
+        const l = await this.layerLatent(k.layerId);
+        if (l.runner.hash !== runner.hash) throw new EngineError('bad_request', `layer ${l.layer.name} comes from another model`);
+        ws.push(l.ws);
+      }
+    }
+    return { ws };
+  }
+
+  /** Frames between keyframes (lerp or slerp, in z or w), as an animated GIF and PNG frames, with progress. */
+  interpolate(opts: { modelId?: string; keys: Keyframe[]; frames: number; space: 'z' | 'w'; method: 'lerp' | 'slerp'; psi: number; display: number; delayMs: number }): Promise<{ gif: Uint8Array; frames: Uint8Array[] }> {
+    return this.jobs.run('interpolate', async (ctx) => {
+      const runner = await this.runner(opts.modelId);
+      const keys = await this.keyLatents(runner, opts.keys, opts.space, opts.psi);
+      const mix = opts.method === 'slerp' ? slerp : lerp;
+      const segments = opts.keys.length - 1;
+      const latents: Float32Array[] = [];
+      for (let f = 0; f < opts.frames; f++) {
+        const t = (f / Math.max(1, opts.frames - 1)) * segments;
+        const i = Math.min(segments - 1, Math.floor(t)), u = t - i;
+        if (keys.z) latents.push(mix(keys.z[i]!, keys.z[i + 1]!, u));
+        else latents.push(mix(keys.ws[i]!, keys.ws[i + 1]!, u));
+      }
+      const ws = keys.z ? (await runner.mapping(latents, opts.psi)).map((w) => broadcast(w, runner.numWs)) : latents;
+      const rgbaFrames: Uint8Array[] = [], pngs: Uint8Array[] = [];
+      for (let f = 0; f < ws.length; f += 8) {
+        if (ctx.signal.aborted) throw new EngineError('cancelled', 'interpolation was cancelled');
+        const rgb = await runner.synthesize(ws.slice(f, f + 8));
+        for (const x of rgb) {
+          const png = await runner.png(x, opts.display);
+          pngs.push(png);
+          const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+          rgbaFrames.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        }
+        ctx.progress(Math.min(ws.length, f + 8), ws.length, 'rendering frames');
+      }
+      return { gif: encodeGif(rgbaFrames, opts.display, opts.display, opts.delayMs), frames: pngs };
+    });
+  }
+
+  /** SeFa or GANSpace directions for a layer range, saved in the project for this model. */
+  async computeDirections(modelId: string | undefined, method: 'sefa' | 'ganspace', count: number, range: LayerRange): Promise<Direction[]> {
+    const runner = await this.runner(modelId);
+    if (range.start < 0 || range.end >= runner.numWs || range.start > range.end) throw new EngineError('bad_request', `layer range ${range.start}–${range.end} is outside 0–${runner.numWs - 1}`);
+    const samples = await runner.mapping(Array.from({ length: 2000 }, (_, i) => zFromSeed(1_000_000 + i, runner.zDim)), 1);
+    const spread = (d: Float32Array) => {
+      const proj = samples.map((w) => w.reduce((s, v, i) => s + v * d[i]!, 0));
+      const mean = proj.reduce((a, b) => a + b, 0) / proj.length;
+      return Math.sqrt(proj.reduce((a, b) => a + (b - mean) ** 2, 0) / proj.length);
+    };
+    const found = method === 'sefa'
+      ? sefa(runner.affineWeights(range.start, range.end), count).vectors.map((v) => ({ v, sigma: spread(v) }))
+      : (() => { const g = ganspace(samples, count); return g.vectors.map((v, i) => ({ v, sigma: g.sigmas[i]! })); })();
+    const label = ['coarse', 'middle', 'fine', 'all'].find((p) => { const r = presetRange(p as 'all', runner.numWs); return r.start === range.start && r.end === range.end; }) ?? `rows ${range.start}–${range.end}`;
+    const store = this.store();
+    return found.map(({ v, sigma }, i) => store.saveDirection({
+      name: `${method === 'sefa' ? 'SeFa' : 'GANSpace'} ${i + 1} (${label})`, method, modelHash: runner.hash,
+      layerStart: range.start, layerEnd: range.end, sigma, vector: v,
+    }));
+  }
+
+  /** A direction from samples the user tagged into two sets, as InterFaceGAN or DCGAN derive one. */
+  async directionFromSets(opts: { name: string; positive: string[]; negative: string[]; method: 'mean' | 'boundary'; conditionOn?: number; range: LayerRange }): Promise<Direction> {
+    if (opts.positive.length === 0 || opts.negative.length === 0) throw new EngineError('bad_request', 'tag at least one sample into each set');
+    const pos = await Promise.all(opts.positive.map((id) => this.layerLatent(id)));
+    const neg = await Promise.all(opts.negative.map((id) => this.layerLatent(id)));
+    const runner = pos[0]!.runner;
+    if ([...pos, ...neg].some((x) => x.runner.hash !== runner.hash)) throw new EngineError('bad_request', 'all tagged samples must come from the same model');
+    // Each sample's w is the mean of its rows (a placed sample has equal rows; an edited one is summarised).
+    const w = (ws: Float32Array) => Float32Array.from({ length: runner.wDim }, (_, i) => { let s = 0; for (let l = 0; l < runner.numWs; l++) s += ws[l * runner.wDim + i]!; return s / runner.numWs; });
+    const P = pos.map((x) => w(x.ws)), N = neg.map((x) => w(x.ws));
+    let d = opts.method === 'mean' ? meanDifference(P, N) : linearBoundary(P, N);
+    if (opts.conditionOn !== undefined) d = projectOut(d, this.direction(opts.conditionOn, runner).vector);
+    const proj = [...P, ...N].map((v) => v.reduce((s, x, i) => s + x * d[i]!, 0));
+    const mean = proj.reduce((a, b) => a + b, 0) / proj.length;
+    const sigma = Math.sqrt(proj.reduce((a, b) => a + (b - mean) ** 2, 0) / proj.length) || 1;
+    return this.store().saveDirection({ name: opts.name, method: opts.method, modelHash: runner.hash, layerStart: opts.range.start, layerEnd: opts.range.end, sigma, vector: d });
+  }
+
+  /** DCGAN's analogy A − B + C, placed as a new layer. */
+  async analogy(a: string, b: string, c: string, display: number): Promise<ProjectState> {
+    const [A, B, C] = await Promise.all([a, b, c].map((id) => this.layerLatent(id)));
+    if (A!.runner.hash !== B!.runner.hash || A!.runner.hash !== C!.runner.hash) throw new EngineError('bad_request', 'an analogy needs three samples of the same model');
+    const ws = A!.ws.map((v, i) => v - B!.ws[i]! + C!.ws[i]!);
+    return this.place({ modelId: A!.runner.model.card.id, latent: ws, psi: 1, display, name: `${A!.layer.name} − ${B!.layer.name} + ${C!.layer.name}` });
+  }
+
+  /** StyleGAN's mixing figure: row seeds give the rows in `range`, column seeds the rest; the sources along the edges. */
+  async mixGrid(modelId: string | undefined, rows: number[], cols: number[], range: LayerRange, psi: number, cell: number): Promise<Uint8Array> {
+    const r = await this.runner(modelId);
+    const rowWs = await r.wsForSeeds(rows, psi), colWs = await r.wsForSeeds(cols, psi);
+    const [rowImgs, colImgs] = await Promise.all([r.synthesize(rowWs), r.synthesize(colWs)]);
+    const cells = await r.synthesize(rows.flatMap((_, i) => cols.map((__, j) => mixRows(colWs[j]!, rowWs[i]!, r.wDim, range))));
+    const tiles: OverlayOptions[] = [];
+    const put = async (rgb: Uint8Array, x: number, y: number) => tiles.push({ input: Buffer.from(await r.png(rgb, cell)), left: x * cell, top: y * cell });
+    for (const [j, img] of colImgs.entries()) await put(img, j + 1, 0);
+    for (const [i, img] of rowImgs.entries()) await put(img, 0, i + 1);
+    for (let i = 0; i < rows.length; i++) for (let j = 0; j < cols.length; j++) await put(cells[i * cols.length + j]!, j + 1, i + 1);
+    const buf = await sharp({ create: { width: (cols.length + 1) * cell, height: (rows.length + 1) * cell, channels: 4, background: '#ffffff' } }).composite(tiles).png().toBuffer();
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /**
+   * Projects a photo into the generator (W, then W+) and places the result as a generated layer linked to the
+   * found latent, so every latent tool applies to it. Faces are not aligned first: no landmark model ships in
+   * this build, so the centre crop is projected and the result says so.
+   */
+  async project(opts: { image: Uint8Array; modelId?: string; steps: number; display: number; name?: string }, onPreview?: (p: { step: number; rgba: Uint8Array; width: number; height: number }) => void): Promise<{ state: ProjectState; loss: number; note: string }> {
+    const runner = await this.runner(opts.modelId);
+    const r = runner.resolution;
+    let target: Uint8Array;
+    try {
+      const buf = await sharp(opts.image, { failOn: 'truncated', limitInputPixels: 120_000_000 }).autoOrient().toColourspace('srgb').flatten({ background: '#ffffff' }).resize(r, r, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+      target = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (err) {
+      throw new EngineError('bad_image', `the image to project could not be read (${(err as Error).message.split('\n')[0]})`);
+    }
+    const { ws, loss } = await this.jobs.run('project', async (ctx) => projectImage(runner.model, target, opts.steps, (s, latest) => {
+      ctx.progress(s.step, s.total, `${s.phase} step ${s.step}/${s.total} · loss ${s.loss.toFixed(4)}`);
+      if (latest && onPreview) void runner.synthesize([latest]).then(async ([rgb]) => onPreview({ step: s.step, rgba: await runner.rgba(rgb!), width: r, height: r }));
+    }, ctx.signal));
+    const note = 'projected the centre crop without face alignment (no landmark model ships with Ganvas)';
+    const state = await this.place({ modelId: runner.model.card.id, latent: ws, psi: 1, display: opts.display, name: opts.name ?? 'projected photo' });
+    return { state, loss, note };
+  }
+
+  /** Renders a recorded latent edit again and compares it with the stored pixels. */
+  async rerender(layer: Layer, latentHash: string): Promise<{ identical: boolean; png: Uint8Array }> {
+    const stored = this.store().getLatent(latentHash);
+    const runner = await this.runnerByHash(stored.modelHash);
+    const [rgb] = await runner.synthesize([stored.data]);
+    const png = await runner.png(rgb!, layer.latent!.display);
+    const decode = async (b: Uint8Array) => (await sharp(b).ensureAlpha().raw().toBuffer()).toString('base64');
+    return { identical: (await decode(png)) === (await decode(this.store().getAsset(layer.assetHash).bytes)), png };
+  }
+}

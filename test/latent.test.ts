@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { projectOut } from '../engine/edit/latent-space.js';
+import { symmetricEigen } from '../engine/edit/directions.js';
+import { Engine } from '../engine/engine.js';
+import { writePackage } from '../engine/runtime/write-package.js';
+import { ProjectStore } from '../engine/store/project-store.js';
+import { tempDir } from './helpers.js';
+import { tinyGenerator } from './tiny-nets.js';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'ganvas.js');
+
+function setup(models: string[] = ['gen']) {
+  const home = tempDir();
+  const shipped = tempDir();
+  models.forEach((id, i) => writePackage(join(shipped, id), { id, name: id, licence: 'CC0-1.0', data: 'none', provenance: { source: 'shipped', parent: null } }, { kind: 'generator', G: tinyGenerator(i + 1) }));
+  const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: shipped });
+  const file = join(home, 'p.ganvas');
+  engine.createProject('p', 512, 512, file);
+  return { engine, file, home, shipped };
+}
+
+const differ = (a: Uint8Array, b: Uint8Array) => a.length !== b.length || a.some((v, i) => v !== b[i]);
+
+describe('latent math', () => {
+  it('eigen-decomposes a symmetric matrix', () => {
+    const { values, vectors } = symmetricEigen(Float64Array.from([4, 1, 0, 1, 3, 0, 0, 0, 1]), 3);
+    expect(values[0]).toBeCloseTo((7 + Math.sqrt(5)) / 2, 6);
+    expect(values[2]).toBeCloseTo(1, 6);
+    const v = vectors[0]!;
+    expect(4 * v[0]! + v[1]!).toBeCloseTo(values[0]! * v[0]!, 5);
+  });
+
+  it('conditions a direction by removing another one', () => {
+    const d = projectOut(Float32Array.from([1, 1, 0]), Float32Array.from([1, 0, 0]));
+    expect(Array.from(d)).toEqual([0, 1, 0]);
+  });
+});
+
+describe('the latent studio on a project', () => {
+  it('samples, places a sample linked to its latent, and reopens it exactly', async () => {
+    const { engine, file, shipped } = setup();
+    const a = await engine.handlers['latent.sample']({ seeds: [1, 2], psi: 0.7 });
+    const b = await engine.handlers['latent.sample']({ seeds: [1, 2], psi: 0.7 });
+    expect(a.images).toHaveLength(2);
+    expect(a.images[0]).toEqual(b.images[0]);
+    expect(differ(a.images[0]!, a.images[1]!)).toBe(true);
+    const state = await engine.handlers['latent.place']({ seed: 1, psi: 0.7, display: 64 });
+    const layer = state.layers[0]!;
+    expect(layer.latent).toMatchObject({ modelId: 'gen', display: 64 });
+    expect(state.undoLabel).toBe('Place gen seed 1');
+    const { ws } = await engine.handlers['latent.get']({ layerId: layer.id });
+    expect(ws.length).toBe(6 * 16);
+    engine.close();
+    const store = ProjectStore.open(file);
+    expect(store.state().layers[0]).toEqual(layer);
+    expect(store.getLatent(layer.latent!.latentHash).data).toEqual(ws);
+    store.close();
+    const again = new Engine({ host: 'cli', hostDetail: 't', home: engine.home, shippedModels: shipped });
+    const reopened = again.openProject(file);
+    expect((await again.handlers['history.rerender']({ editId: reopened.headEditId! })).identical).toBe(true);
+    again.close();
+  });
+
+  it('finds SeFa and GANSpace directions, previews and commits a slider move, clamps bad values, and undoes', async () => {
+    const { engine } = setup();
+    const layer = (await engine.handlers['latent.place']({ seed: 3, psi: 0.7, display: 64 })).layers[0]!;
+    const sefa = await engine.handlers['direction.compute']({ method: 'sefa', count: 3, start: 0, end: 1 });
+    const pca = await engine.handlers['direction.compute']({ method: 'ganspace', count: 3, start: 0, end: 5 });
+    expect(sefa.map((d) => d.name)).toEqual(['SeFa 1 (coarse)', 'SeFa 2 (coarse)', 'SeFa 3 (coarse)']);
+    expect(pca[0]!.sigma).toBeGreaterThanOrEqual(pca[1]!.sigma);
+    expect((await engine.handlers['direction.list']({})).length).toBe(6);
+    const base = await engine.handlers['latent.preview']({ layerId: layer.id, sliders: [], mixes: [] });
+    const moved = await engine.handlers['latent.preview']({ layerId: layer.id, sliders: [{ directionId: pca[0]!.id, alpha: 3, start: 0, end: 5 }], mixes: [] });
+    expect(differ(base.rgba, moved.rgba)).toBe(true);
+    const nan = await engine.handlers['latent.preview']({ layerId: layer.id, sliders: [{ directionId: pca[0]!.id, alpha: Number.NaN, start: 0, end: 5 }], mixes: [] });
+    expect(nan.rgba).toEqual(base.rgba);
+    const huge = await engine.handlers['latent.preview']({ layerId: layer.id, sliders: [{ directionId: pca[0]!.id, alpha: 1e9, start: 0, end: 5 }], mixes: [] });
+    const ten = await engine.handlers['latent.preview']({ layerId: layer.id, sliders: [{ directionId: pca[0]!.id, alpha: 10, start: 0, end: 5 }], mixes: [] });
+    expect(huge.rgba).toEqual(ten.rgba);
+    const applied = await engine.handlers['latent.apply']({ layerId: layer.id, sliders: [{ directionId: pca[0]!.id, alpha: 3, start: 0, end: 5 }], mixes: [] });
+    expect(applied.undoLabel).toMatch(/^GANSpace 1 \(all\) \+3σ on gen seed 3$/);
+    expect(applied.layers[0]!.latent!.latentHash).not.toBe(layer.latent!.latentHash);
+    const asset = await engine.handlers['asset.get']({ hash: applied.layers[0]!.assetHash });
+    expect((await sharp(asset.bytes).raw().toBuffer()).length).toBe(64 * 64 * 4);
+    expect((await engine.handlers['history.rerender']({ editId: applied.headEditId! })).identical).toBe(true);
+    const undone = await engine.handlers['history.undo']({});
+    expect(undone.layers[0]).toEqual(layer);
+    engine.close();
+  });
+
+  it('refuses directions of another model, latents of the wrong size and bad layer ranges', async () => {
+    const { engine } = setup(['gen', 'other']);
+    const layer = (await engine.handlers['latent.place']({ modelId: 'gen', seed: 1, psi: 1, display: 32 })).layers[0]!;
+    const [foreign] = await engine.handlers['direction.compute']({ modelId: 'other', method: 'ganspace', count: 1, start: 0, end: 5 });
+    await expect(engine.handlers['latent.preview']({ layerId: layer.id, sliders: [{ directionId: foreign!.id, alpha: 1, start: 0, end: 5 }], mixes: [] }))
+      .rejects.toThrow(/belongs to another model/);
+    await expect(engine.handlers['latent.place']({ modelId: 'gen', latent: new Float32Array(7), psi: 1, display: 32 })).rejects.toThrow(/7 values does not fit gen \(6×16\)/);
+    await expect(engine.handlers['latent.preview']({ layerId: layer.id, sliders: [{ vector: new Float32Array(16), alpha: 1, start: 3, end: 9 }], mixes: [] })).rejects.toThrow(/layer range 3–9 is outside 0–5/);
+    await expect(engine.handlers['latent.place']({ modelId: 'gen', latent: new Float32Array(96).fill(Number.NaN), psi: 1, display: 32 })).rejects.toThrow(/NaN/);
+    expect((await engine.handlers['project.state']({})).layers).toHaveLength(1);
+    engine.close();
+  });
+
+  it('derives attribute directions from tagged sets, mixes styles, makes variations, analogies and a GIF', async () => {
+    const { engine } = setup();
+    const ids: string[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6]) ids.push((await engine.handlers['latent.place']({ seed, psi: 1, display: 32 })).layers.at(-1)!.id);
+    const mean = await engine.handlers['direction.fromSets']({ name: 'smiling', positive: ids.slice(0, 3), negative: ids.slice(3), method: 'mean', start: 0, end: 5 });
+    const boundary = await engine.handlers['direction.fromSets']({ name: 'smiling (boundary)', positive: ids.slice(0, 3), negative: ids.slice(3), method: 'boundary', conditionOn: mean.id, start: 0, end: 5 });
+    const dot = boundary.vector.reduce((s, v, i) => s + v * mean.vector[i]!, 0);
+    expect(Math.abs(dot)).toBeLessThan(1e-5);
+    expect(Math.hypot(...boundary.vector)).toBeCloseTo(1, 5);
+
+    const before = await engine.handlers['latent.get']({ layerId: ids[0]! });
+    const mixed = await engine.handlers['latent.apply']({ layerId: ids[0]!, sliders: [], mixes: [{ fromLayerId: ids[1]!, start: 0, end: 1 }] });
+    expect(mixed.undoLabel).toMatch(/mix rows 0–1/);
+    const after = await engine.handlers['latent.get']({ layerId: ids[0]! });
+    const source = await engine.handlers['latent.get']({ layerId: ids[1]! });
+    expect(after.ws.slice(0, 32)).toEqual(source.ws.slice(0, 32));
+    expect(after.ws.slice(32)).toEqual(before.ws.slice(32));
+
+    const v = await engine.handlers['latent.variations']({ layerId: ids[2]!, count: 3, strength: 0.5, seed: 1 });
+    expect(v.images).toHaveLength(3);
+    expect(v.latents[0]!.length).toBe(96);
+    const analogy = await engine.handlers['latent.analogy']({ a: ids[0]!, b: ids[1]!, c: ids[2]!, display: 32 });
+    expect(analogy.layers.at(-1)!.latent).toBeDefined();
+
+    const gif = await engine.handlers['latent.interpolate']({ keys: [{ seed: 1 }, { layerId: ids[3]! }, { seed: 9 }], frames: 12, space: 'w', method: 'slerp', psi: 1, display: 32, delayMs: 50 });
+    expect(new TextDecoder().decode(gif.gif.subarray(0, 6))).toBe('GIF89a');
+    expect(gif.frames).toHaveLength(12);
+    await expect(engine.handlers['latent.interpolate']({ keys: [{ layerId: ids[0]! }, { seed: 1 }], frames: 4, space: 'z', method: 'lerp', psi: 1, display: 32, delayMs: 50 })).rejects.toThrow(/needs seeds/);
+    const grid = await engine.handlers['latent.mixGrid']({ rows: [1, 2], cols: [3, 4, 5], start: 0, end: 1, psi: 1, cell: 32 });
+    const meta = await sharp(grid.png).metadata();
+    expect([meta.width, meta.height]).toEqual([4 * 32, 3 * 32]);
+    engine.close();
+  });
+
+  it('projects an image into W then W+ and places it as an editable generated layer', async () => {
+    const { engine } = setup();
+    const [target] = (await engine.handlers['latent.sample']({ seeds: [42], psi: 0.5 })).images;
+    const losses: number[] = [];
+    engine.onEvent((e, p) => { if (e === 'job.progress') losses.push(Number(/loss ([\d.]+)/.exec((p as { message: string }).message)?.[1])); });
+    const r = await engine.handlers['latent.project']({ image: target!, steps: 30, display: 64 });
+    expect(r.note).toMatch(/without face alignment/);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    expect(r.state.layers.at(-1)!.latent).toBeDefined();
+    engine.close();
+  }, 60_000);
+});
+
+describe('latent CLI commands with the shipped generator', () => {
+  it('sample, interpolate, mix and project write their files', () => {
+    const out = tempDir();
+    const home = tempDir();
+    const run = (...args: string[]) => execFileSync(process.execPath, [bin, '--home', home, ...args], { encoding: 'utf8' });
+    expect(run('sample', '--model', 'faces64', '--seeds', '1-4', '--psi', '0.7', '-o', join(out, 's'))).toMatch(/wrote 4 sample/);
+    expect(readdirSync(join(out, 's')).sort()).toEqual(['seed0001.png', 'seed0002.png', 'seed0003.png', 'seed0004.png']);
+    expect(run('interpolate', '--model', 'faces64', '--seeds', '1,2,3', '--frames', '12', '-o', join(out, 'i.gif'))).toMatch(/12 frames/);
+    expect(readFileSync(join(out, 'i.gif')).subarray(0, 6).toString()).toBe('GIF89a');
+    expect(run('mix', '--model', 'faces64', '--rows', '1,2', '--cols', '3,4', '--layers', '0-3', '-o', join(out, 'grid.png'))).toMatch(/2×2 mixes/);
+    expect(run('project', join(out, 's', 'seed0001.png'), '--model', 'faces64', '--steps', '10', '-o', join(out, 'p'))).toMatch(/wrote .*loss/);
+    for (const f of ['target.png', 'projected.png', 'latent.f32', 'latent.json']) expect(existsSync(join(out, 'p', f))).toBe(true);
+    expect(readFileSync(join(out, 'p', 'latent.f32')).length).toBe(10 * 128 * 4);
+  }, 120_000);
+});
