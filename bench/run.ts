@@ -1,4 +1,5 @@
 import { benchNets } from './nets.js';
+import { benchSlider } from './slider.js';
 import { benchStore } from './store.js';
 import { benchWire } from './wire.js';
 
@@ -20,12 +21,13 @@ const rows: BenchRow[] = [
   ...(!only || only === 'wire' ? benchWire() : []),
   ...(!only || only === 'store' ? await benchStore() : []),
   ...(!only || only === 'nets' ? await benchNets() : []),
+  ...(!only || only === 'slider' ? await benchSlider() : []),
 ];
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(rows, null, 2));
 } else {
   const fmt = (n: number) => (n < 1 ? n.toFixed(3) : n.toFixed(1));
-  const ips = (n?: number) => (n === undefined || Number.isNaN(n) ? '' : ` (${fmt(n)} img/s)`);
+  const ips = (n?: number) => (n === undefined || Number.isNaN(n) ? '' : ` (${fmt(n)} img/s)`); // for the slider: frames/s
   console.log('| benchmark | ours | peer | peer figure | ratio (peer/ours) |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) {

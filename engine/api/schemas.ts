@@ -92,6 +92,8 @@ export const ModelInfo = z.object({
   parent: z.string().nullable(),
   /** A generator with mapping and synthesis graphs offers w-space tools; a z-only import does not. */
   styleBased: z.boolean(),
+  /** Rows of ws (synthesis layers) of a style-based generator. */
+  numWs: z.number().int().optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 

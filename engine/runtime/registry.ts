@@ -19,6 +19,7 @@ const info = (card: ModelCard): ModelInfo => ({
   id: card.id, name: card.name, kind: card.kind, resolution: card.resolution, licence: card.licence, data: card.data,
   hash: card.hash, source: card.provenance.source, parent: card.provenance.parent ?? null,
   styleBased: Boolean(card.files.mapping && card.files.synthesis),
+  ...(card.generator?.numWs ? { numWs: card.generator.numWs } : {}),
 });
 
 /** Opens every ONNX file of a package and checks it against the signature and sizes model.json declares. */

@@ -1,5 +1,6 @@
 import type { EngineClient, EngineInfo, Layer, ModelInfo, ProjectState, RecentProject } from '@engine/api';
 import { AssetCache } from './assets';
+import { LatentState } from './latent.svelte';
 import { MaskCanvas } from './mask';
 
 export type Tool = 'move' | 'brush' | 'eraser' | 'rect' | 'lasso';
@@ -41,6 +42,7 @@ export class Editor {
   /** Compare: while `holding`, the selected layer is hidden; `split` (0–1) shows it only right of the line. */
   compare = $state({ holding: false, split: 1 });
   private readonly masks = new Map<string, MaskCanvas>();
+  readonly latent: LatentState;
   readonly assets: AssetCache;
   private toastId = 0;
 
@@ -48,6 +50,7 @@ export class Editor {
 
   constructor(readonly client: EngineClient) {
     this.assets = new AssetCache(client);
+    this.latent = new LatentState(client);
     client.on('project.changed', (s) => this.setProject(s));
     client.on('job.progress', (p) => (this.job = p));
     client.on('job.state', (s) => {
@@ -68,6 +71,11 @@ export class Editor {
     this.recent = recent;
     this.models = await this.client.call('models.list', {});
     this.inpaintSettings.modelId = this.models.find((m) => m.kind === 'inpainter')?.id ?? '';
+    this.latent.modelId = this.models.find((m) => m.kind === 'generator' && m.styleBased)?.id ?? '';
+    if (this.latent.modelId) {
+      void this.run(null, () => this.latent.loadSamples());
+      void this.run(null, () => this.latent.loadDirections());
+    }
     this.setProject(state);
     this.fitRequest++;
   }
@@ -146,6 +154,32 @@ export class Editor {
       const index = state.layers.findIndex((l) => l.id === layer.id);
       this.selectedId = state.layers[index + 1]?.id ?? this.selectedId;
       this.tool = 'move';
+    });
+  }
+
+  /** Runs a latent-studio call that returns a new project state, with the usual error handling. */
+  async latentCall(label: string | null, work: () => Promise<ProjectState | null | undefined>, selectNew = false): Promise<void> {
+    await this.run(label, async () => {
+      const state = await work();
+      if (!state) return;
+      this.setProject(state);
+      if (selectNew) this.selectedId = state.layers.at(-1)?.id ?? this.selectedId;
+    });
+  }
+
+  placeSample(seed: number) {
+    return this.latentCall('Placing…', () => this.client.call('latent.place', { modelId: this.latent.modelId || undefined, seed, psi: this.latent.psi, display: 256 }), true);
+  }
+
+  async downloadGif(layer: Layer, seed: number): Promise<void> {
+    await this.run('Rendering GIF…', async () => {
+      const { gif } = await this.client.call('latent.interpolate', { keys: [{ layerId: layer.id }, { seed }, { layerId: layer.id }], frames: 48, space: 'w', method: 'slerp', psi: this.latent.psi, display: 256, delayMs: 50 });
+      const url = URL.createObjectURL(new Blob([gif as Uint8Array<ArrayBuffer>], { type: 'image/gif' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${layer.name}.gif`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
     });
   }
 

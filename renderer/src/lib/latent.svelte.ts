@@ -1,0 +1,126 @@
+import type { Direction, EngineClient, Layer, ProjectState } from '@engine/api';
+
+export type RangePreset = 'all' | 'coarse' | 'middle' | 'fine';
+
+/** Row ranges of ws for the presets, as the engine defines them (thirds of the rows, coarse first). */
+export function presetRows(preset: RangePreset, numWs: number): { start: number; end: number } {
+  const third = Math.ceil(numWs / 3);
+  if (preset === 'coarse') return { start: 0, end: third - 1 };
+  if (preset === 'middle') return { start: third, end: Math.min(numWs - 1, 2 * third - 1) };
+  if (preset === 'fine') return { start: Math.min(numWs - 1, 2 * third), end: numWs - 1 };
+  return { start: 0, end: numWs - 1 };
+}
+
+/**
+ * Live slider previews with no queue behind a stale frame: at most one preview is in flight; while it runs only
+ * the newest request is kept, and it is sent when the running one returns. Each painted frame's time from
+ * input to paint is recorded, so the app can report its own frame rate.
+ */
+export class PreviewPump {
+  private running = false;
+  private pending: (() => Promise<void>) | null = null;
+  frameMs = $state<number[]>([]);
+  dropped = $state(0);
+
+  request(work: () => Promise<void>): void {
+    const input = performance.now();
+    const job = async () => {
+      await work();
+      await new Promise(requestAnimationFrame);
+      this.frameMs = [...this.frameMs.slice(-119), performance.now() - input];
+    };
+    if (this.running) {
+      if (this.pending) this.dropped++;
+      this.pending = job;
+      return;
+    }
+    void this.run(job);
+  }
+
+  private async run(job: () => Promise<void>): Promise<void> {
+    this.running = true;
+    try {
+      await job();
+    } catch {
+      // The engine reports errors on commit; a failed preview simply keeps the last frame.
+    } finally {
+      this.running = false;
+      const next = this.pending;
+      this.pending = null;
+      if (next) void this.run(next);
+    }
+  }
+
+  get fps(): number {
+    const recent = this.frameMs.slice(-30);
+    return recent.length ? 1000 / (recent.reduce((a, b) => a + b, 0) / recent.length) : 0;
+  }
+}
+
+/** State of the latent studio panel: samples to choose from, directions of the model, tagged sets. */
+export class LatentState {
+  modelId = $state('');
+  psi = $state(0.7);
+  firstSeed = $state(0);
+  samples = $state<{ seed: number; url: string }[]>([]);
+  chosenSeed = $state<number | null>(null);
+  directions = $state<Direction[]>([]);
+  preset = $state<RangePreset>('coarse');
+  sliders = $state<Record<number, number>>({});
+  mixSeed = $state(1);
+  gifSeed = $state(2);
+  setA = $state<string[]>([]);
+  setB = $state<string[]>([]);
+  /** Preview canvases of generated layers during a drag, drawn by the canvas instead of the layer's asset. */
+  previews = $state<Record<string, HTMLCanvasElement>>({});
+  readonly pump = new PreviewPump();
+
+  constructor(private readonly client: EngineClient) {}
+
+  async loadSamples(): Promise<void> {
+    const seeds = Array.from({ length: 8 }, (_, i) => this.firstSeed + i);
+    const { images } = await this.client.call('latent.sample', { modelId: this.modelId || undefined, seeds, psi: this.psi });
+    for (const s of this.samples) URL.revokeObjectURL(s.url);
+    this.samples = images.map((png, i) => ({ seed: seeds[i]!, url: URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' })) }));
+  }
+
+  async loadDirections(): Promise<void> {
+    this.directions = await this.client.call('direction.list', { modelId: this.modelId || undefined });
+  }
+
+  /** Sliders currently off zero, as the engine takes them. */
+  activeSliders(): { directionId: number; alpha: number; start: number; end: number }[] {
+    return this.directions
+      .filter((d) => (this.sliders[d.id] ?? 0) !== 0)
+      .map((d) => ({ directionId: d.id, alpha: this.sliders[d.id]!, start: d.layerStart, end: d.layerEnd }));
+  }
+
+  preview(layer: Layer): void {
+    const sliders = this.activeSliders();
+    this.pump.request(async () => {
+      const { rgba, width, height } = await this.client.call('latent.preview', { layerId: layer.id, sliders, mixes: [] });
+      const small = document.createElement('canvas');
+      small.width = width;
+      small.height = height;
+      small.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+      // Scale to the layer's size with nearest-neighbour, as the engine renders placed samples.
+      const size = layer.latent?.display ?? width;
+      const c = document.createElement('canvas');
+      c.width = c.height = size;
+      const g = c.getContext('2d')!;
+      g.imageSmoothingEnabled = false;
+      g.drawImage(small, 0, 0, size, size);
+      this.previews = { ...this.previews, [layer.id]: c };
+    });
+  }
+
+  async commitSliders(layer: Layer): Promise<ProjectState | null> {
+    const sliders = this.activeSliders();
+    if (!sliders.length) return null;
+    const state = await this.client.call('latent.apply', { layerId: layer.id, sliders, mixes: [] });
+    this.sliders = {};
+    const { [layer.id]: _, ...rest } = this.previews;
+    this.previews = rest;
+    return state;
+  }
+}
