@@ -56,6 +56,13 @@ export class Editor {
     client.on('job.state', (s) => {
       if (s.state !== 'running') this.job = null;
     });
+    client.on('projection.preview', (p) => {
+      const c = document.createElement('canvas');
+      c.width = p.width;
+      c.height = p.height;
+      c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(p.rgba), p.width, p.height), 0, 0);
+      this.latent.projection = { step: p.step, url: c.toDataURL() };
+    });
     client.on('log', (l) => {
       if (l.level !== 'info') this.toast('error', l.message);
     });
@@ -169,6 +176,18 @@ export class Editor {
 
   placeSample(seed: number) {
     return this.latentCall('Placing…', () => this.client.call('latent.place', { modelId: this.latent.modelId || undefined, seed, psi: this.latent.psi, display: 256 }), true);
+  }
+
+  /** Projects an image layer into the generator; the found latent is placed as a new, editable layer. */
+  async projectLayer(layer: Layer): Promise<void> {
+    await this.run('Projecting…', async () => {
+      const { bytes } = await this.client.call('asset.get', { hash: layer.assetHash });
+      const r = await this.client.call('latent.project', { image: bytes, modelId: this.latent.modelId || undefined, steps: 200, display: 256, name: `${layer.name} (projected)` });
+      this.setProject(r.state);
+      this.selectedId = r.state.layers.at(-1)?.id ?? this.selectedId;
+      this.latent.projection = null;
+      this.toast('info', `Projected (loss ${r.loss.toFixed(4)}); ${r.note}`);
+    });
   }
 
   async downloadGif(layer: Layer, seed: number): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Direction, EngineClient, Layer, ProjectState } from '@engine/api';
 
+const pngUrl = (png: Uint8Array) => URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+
 export type RangePreset = 'all' | 'coarse' | 'middle' | 'fine';
 
 /** Row ranges of ws for the presets, as the engine defines them (thirds of the rows, coarse first). */
@@ -74,6 +76,10 @@ export class LatentState {
   /** Preview canvases of generated layers during a drag, drawn by the canvas instead of the layer's asset. */
   previews = $state<Record<string, HTMLCanvasElement>>({});
   readonly pump = new PreviewPump();
+  variations = $state<{ url: string; latent: Float32Array }[]>([]);
+  /** ±2σ thumbnails per direction id, for the layer they were made on. */
+  extremes = $state<Record<number, [string, string]>>({});
+  projection = $state<{ step: number; url: string } | null>(null);
 
   constructor(private readonly client: EngineClient) {}
 
@@ -81,7 +87,30 @@ export class LatentState {
     const seeds = Array.from({ length: 8 }, (_, i) => this.firstSeed + i);
     const { images } = await this.client.call('latent.sample', { modelId: this.modelId || undefined, seeds, psi: this.psi });
     for (const s of this.samples) URL.revokeObjectURL(s.url);
-    this.samples = images.map((png, i) => ({ seed: seeds[i]!, url: URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' })) }));
+    this.samples = images.map((png, i) => ({ seed: seeds[i]!, url: pngUrl(png) }));
+  }
+
+  async loadVariations(layer: Layer): Promise<void> {
+    const { images, latents } = await this.client.call('latent.variations', { layerId: layer.id, count: 4, strength: 0.6, seed: Math.floor(Math.random() * 1e6) });
+    for (const v of this.variations) URL.revokeObjectURL(v.url);
+    this.variations = images.map((png, i) => ({ url: pngUrl(png), latent: latents[i]! }));
+  }
+
+  /** GANSpace/SeFa are listed with what they do: the layer rendered at −2σ and +2σ along each direction. */
+  async loadExtremes(layer: Layer): Promise<void> {
+    const out: Record<number, [string, string]> = {};
+    for (const d of this.directions) {
+      const [lo, hi] = await Promise.all([-2, 2].map(async (alpha) => {
+        const { rgba, width, height } = await this.client.call('latent.preview', { layerId: layer.id, sliders: [{ directionId: d.id, alpha, start: d.layerStart, end: d.layerEnd }], mixes: [] });
+        const c = document.createElement('canvas');
+        c.width = width;
+        c.height = height;
+        c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+        return c.toDataURL();
+      }));
+      out[d.id] = [lo!, hi!];
+    }
+    this.extremes = out;
   }
 
   async loadDirections(): Promise<void> {
