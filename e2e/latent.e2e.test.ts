@@ -76,7 +76,21 @@ describe('the latent studio in Chromium against the real engine and the shipped 
     const mixed = latents(project);
     expect(Object.values(mixed)[0]).not.toEqual(Object.values(slid)[0]);
 
-    // Export a GIF through to seed 2.
+    // Scrub the timeline: frames stream onto the layer; releasing goes back to the layer itself.
+    const framesBefore = Number(await page.locator('[data-testid=slider-fps]').getAttribute('data-frames'));
+    const scrub = page.locator('[data-testid=timeline-scrub]');
+    const sb = (await scrub.boundingBox())!;
+    await page.mouse.move(sb.x + 2, sb.y + sb.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(sb.x + (sb.width * i) / 10, sb.y + sb.height / 2);
+    await page.mouse.up();
+    await expect.poll(async () => Number(await page.locator('[data-testid=slider-fps]').getAttribute('data-frames'))).toBeGreaterThan(framesBefore);
+
+    // The style-mixing grid of the samples.
+    await page.locator('[data-testid=mix-grid]').click();
+    await expect.poll(() => page.locator('[data-testid=mix-grid-image]').evaluate((i) => (i as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBe(5 * 64);
+
+    // Export the timeline as a GIF.
     const download = page.waitForEvent('download');
     await page.locator('[data-testid=export-gif]').click();
     const file = await (await download).path();

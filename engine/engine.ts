@@ -141,7 +141,7 @@ export class Engine {
   }
 
   /** The inpainter to use: the one asked for, else the first installed (the shipped one on a fresh install). */
-  private async inpainter(modelId?: string) {
+  async inpainter(modelId?: string) {
     const id = modelId ?? this.models.list().models.find((m) => m.kind === 'inpainter')?.id;
     if (!id) throw new EngineError('not_found', 'no inpainter is installed; `ganvas models import` adds one');
     const model = await this.models.get(id);
@@ -175,6 +175,10 @@ export class Engine {
   async rerender(editId: number): Promise<{ editId: number; identical: boolean; png: Uint8Array }> {
     const store = this.store();
     const { op, before } = store.edit(editId);
+    if (op.kind === 'latent.local') {
+      const before = store.edit(editId).before.layers.find((l) => l.id === op.id)!;
+      return { editId, ...(await this.latent.rerenderLocal(before, op)) };
+    }
     if (op.kind === 'latent.place' || op.kind === 'latent.edit') {
       const layer = op.kind === 'latent.place' ? op.layer : { ...before.layers.find((l) => l.id === op.id)!, assetHash: op.assetHash };
       const r = await this.latent.rerender(layer, op.kind === 'latent.place' ? op.layer.latent!.latentHash : op.latentHash);
@@ -246,8 +250,13 @@ export class Engine {
     },
     'latent.preview': (r) => this.latent.preview(r.layerId, r.sliders, r.mixes),
     'latent.apply': (r) => this.latent.apply(r.layerId, r.sliders, r.mixes, r.label),
+    'latent.applyLocal': async (r) => {
+      const heal = r.healBand > 0 ? { inpainter: await this.inpainter(r.inpainterId), band: r.healBand } : null;
+      return this.latent.applyLocal(r.layerId, r.sliders, r.mixes, r.mask, r.feather, heal);
+    },
     'latent.variations': (r) => this.latent.variations(r.layerId, r.count, r.strength, r.seed),
     'latent.interpolate': (r) => this.latent.interpolate(r),
+    'latent.frame': (r) => this.latent.frame(r),
     'latent.mixGrid': async (r) => ({ png: await this.latent.mixGrid(r.modelId, r.rows, r.cols, { start: r.start, end: r.end }, r.psi, r.cell) }),
     'latent.analogy': (r) => this.latent.analogy(r.a, r.b, r.c, r.display),
     'latent.project': (r) => this.latent.project(r, (p) => this.emit('projection.preview', p)),

@@ -3,11 +3,14 @@ import type { Direction, Layer, ProjectState } from './api/index.js';
 import { EngineError } from './api/errors.js';
 import { ganspace, linearBoundary, meanDifference, sefa } from './edit/directions.js';
 import { GeneratorRunner } from './edit/generator-runner.js';
+import { decodeMask, encodeMaskPng, inpaintRaster, type Raster } from './edit/inpaint.js';
+import { featherInside, seamBand } from './edit/mask-regions.js';
+import { decodeRgba, encodePng } from './image/composite.js';
 import { projectImage } from './edit/project.js';
 import { encodeGif } from './edit/gif.js';
 import { applyDirection, broadcast, lerp, mixRows, presetRange, projectOut, slerp, zFromSeed, type LayerRange } from './edit/latent-space.js';
 import type { JobQueue } from './jobs/queue.js';
-import type { ModelRegistry } from './runtime/registry.js';
+import type { LoadedModel, ModelRegistry } from './runtime/registry.js';
 import { newLayerId, type ProjectStore } from './store/project-store.js';
 
 export interface SliderEdit { directionId?: number; vector?: Float32Array; alpha: number; start: number; end: number }
@@ -151,6 +154,46 @@ export class LatentStudio {
     }), [{ kind: 'image', mime: 'image/png', width: layer.width, height: layer.height, bytes: png }]));
   }
 
+  /**
+   * A slider or mix applied only inside a mask (no anchor has this): the edited render is blended into the
+   * layer with an inner feather, then a band around the mask's edge is refilled by the inpainter so no seam
+   * shows. Recorded with its mask, both latents and the inpainter's hash, so it re-renders exactly.
+   */
+  async applyLocal(layerId: string, sliders: SliderEdit[], mixes: MixEdit[], maskBytes: Uint8Array, feather: number, heal: { inpainter: LoadedModel; band: number } | null): Promise<ProjectState> {
+    const { layer, ws, runner } = await this.layerLatent(layerId);
+    const display = layer.latent!.display;
+    const mask = await decodeMask(maskBytes, layer.width, layer.height);
+    if (!mask.some((v) => v)) throw new EngineError('bad_request', 'the mask is empty: paint where the edit should apply');
+    const next = await this.edited(ws, runner, sliders, mixes);
+    const store = this.store();
+    const editedLatentHash = store.putLatent(runner.hash, runner.numWs, runner.wDim, next, { kind: 'local-edit', from: layer.latent!.latentHash });
+    const base = await decodeRgba(store.getAsset(layer.assetHash).bytes);
+    const result = await this.localComposite(base, next, runner, display, mask, feather, heal);
+    const names = [...sliders.map((s) => `${s.directionId !== undefined ? this.direction(s.directionId, runner).name : 'direction'} ${s.alpha >= 0 ? '+' : ''}${+s.alpha.toFixed(2)}σ`), ...mixes.map((m) => `mix rows ${m.start}–${m.end}`)];
+    return this.changed(store.commit((_doc, [assetHash, maskHash]) => ({
+      kind: 'latent.local', id: layer.id, editedLatentHash, assetHash: assetHash!, maskHash: maskHash!,
+      label: `${names.join(', ') || 'Latent edit'} inside a mask on ${layer.name}`, feather,
+      heal: heal ? { model: { id: heal.inpainter.card.id, hash: heal.inpainter.card.hash }, band: heal.band } : null,
+    }), [
+      { kind: 'image', mime: 'image/png', width: layer.width, height: layer.height, bytes: await encodePng(result, layer.width, layer.height) },
+      { kind: 'mask', mime: 'image/png', width: layer.width, height: layer.height, bytes: await encodeMaskPng(mask, layer.width, layer.height) },
+    ]));
+  }
+
+  async localComposite(base: Raster, latent: Float32Array, runner: GeneratorRunner, display: number, mask: Uint8Array, feather: number, heal: { inpainter: LoadedModel; band: number } | null): Promise<Uint8Array> {
+    const [rgb] = await runner.synthesize([latent]);
+    const edited = await decodeRgba(await runner.png(rgb!, display));
+    const alpha = featherInside(mask, base.width, base.height, feather);
+    const out = new Uint8Array(base.data);
+    for (let i = 0; i < alpha.length; i++) {
+      const a = alpha[i]!;
+      if (a > 0) for (let c = 0; c < 3; c++) out[i * 4 + c] = Math.round(base.data[i * 4 + c]! * (1 - a) + edited.data[i * 4 + c]! * a);
+    }
+    if (!heal) return out;
+    const band = seamBand(mask, base.width, base.height, heal.band);
+    return inpaintRaster({ data: out, width: base.width, height: base.height }, band, heal.inpainter.sessions.inpainter!, heal.inpainter.card.resolution, { margin: 0.5, feather: 2 });
+  }
+
   /** Artbreeder's children: small random steps in w from a generated layer, returned unplaced. */
   async variations(layerId: string, count: number, strength: number, seed: number): Promise<{ images: Uint8Array[]; latents: Float32Array[] }> {
     const { ws, runner } = await this.layerLatent(layerId);
@@ -181,20 +224,32 @@ export class LatentStudio {
   }
 
   /** Frames between keyframes (lerp or slerp, in z or w), as an animated GIF and PNG frames, with progress. */
+  /** w+ latents at positions ts ∈ [0, 1] along the path through the keyframes (lerp or slerp, in z or w). */
+  private async pathLatents(runner: GeneratorRunner, opts: { keys: Keyframe[]; space: 'z' | 'w'; method: 'lerp' | 'slerp'; psi: number }, ts: number[]): Promise<Float32Array[]> {
+    const keys = await this.keyLatents(runner, opts.keys, opts.space, opts.psi);
+    const mix = opts.method === 'slerp' ? slerp : lerp;
+    const segments = opts.keys.length - 1;
+    const latents = ts.map((t0) => {
+      const t = Math.min(1, Math.max(0, Number.isFinite(t0) ? t0 : 0)) * segments;
+      const i = Math.min(segments - 1, Math.floor(t)), u = t - i;
+      return keys.z ? mix(keys.z[i]!, keys.z[i + 1]!, u) : mix(keys.ws[i]!, keys.ws[i + 1]!, u);
+    });
+    return keys.z ? (await runner.mapping(latents, opts.psi)).map((w) => broadcast(w, runner.numWs)) : latents;
+  }
+
+  /** One point of the path, for scrubbing the timeline live: RGBA at the model's size. */
+  async frame(opts: { modelId?: string; keys: Keyframe[]; t: number; space: 'z' | 'w'; method: 'lerp' | 'slerp'; psi: number }): Promise<{ rgba: Uint8Array; width: number; height: number }> {
+    const runner = await this.runner(opts.modelId);
+    const [ws] = await this.pathLatents(runner, opts, [opts.t]);
+    const [rgb] = await runner.synthesize([ws!]);
+    return { rgba: await runner.rgba(rgb!), width: runner.resolution, height: runner.resolution };
+  }
+
+  /** Frames between keyframes (lerp or slerp, in z or w), as an animated GIF and PNG frames, with progress. */
   interpolate(opts: { modelId?: string; keys: Keyframe[]; frames: number; space: 'z' | 'w'; method: 'lerp' | 'slerp'; psi: number; display: number; delayMs: number }): Promise<{ gif: Uint8Array; frames: Uint8Array[] }> {
     return this.jobs.run('interpolate', async (ctx) => {
       const runner = await this.runner(opts.modelId);
-      const keys = await this.keyLatents(runner, opts.keys, opts.space, opts.psi);
-      const mix = opts.method === 'slerp' ? slerp : lerp;
-      const segments = opts.keys.length - 1;
-      const latents: Float32Array[] = [];
-      for (let f = 0; f < opts.frames; f++) {
-        const t = (f / Math.max(1, opts.frames - 1)) * segments;
-        const i = Math.min(segments - 1, Math.floor(t)), u = t - i;
-        if (keys.z) latents.push(mix(keys.z[i]!, keys.z[i + 1]!, u));
-        else latents.push(mix(keys.ws[i]!, keys.ws[i + 1]!, u));
-      }
-      const ws = keys.z ? (await runner.mapping(latents, opts.psi)).map((w) => broadcast(w, runner.numWs)) : latents;
+      const ws = await this.pathLatents(runner, opts, Array.from({ length: opts.frames }, (_, f) => f / Math.max(1, opts.frames - 1)));
       const rgbaFrames: Uint8Array[] = [], pngs: Uint8Array[] = [];
       for (let f = 0; f < ws.length; f += 8) {
         if (ctx.signal.aborted) throw new EngineError('cancelled', 'interpolation was cancelled');
@@ -295,6 +350,24 @@ export class LatentStudio {
     const note = 'projected the centre crop without face alignment (no landmark model ships with Ganvas)';
     const state = await this.place({ modelId: runner.model.card.id, latent: ws, psi: 1, display: opts.display, name: opts.name ?? 'projected photo' });
     return { state, loss, note };
+  }
+
+  /** Re-renders a recorded local edit from the layer before it, and compares. */
+  async rerenderLocal(before: Layer, op: { editedLatentHash: string; maskHash: string; feather: number; assetHash: string; heal: { model: { id: string; hash: string }; band: number } | null }): Promise<{ identical: boolean; png: Uint8Array }> {
+    const store = this.store();
+    const stored = store.getLatent(op.editedLatentHash);
+    const runner = await this.runnerByHash(stored.modelHash);
+    const mask = await decodeMask(store.getAsset(op.maskHash).bytes, before.width, before.height);
+    let heal: { inpainter: LoadedModel; band: number } | null = null;
+    if (op.heal) {
+      const m = this.models.list().models.find((x) => x.hash === op.heal!.model.hash);
+      if (!m) throw new EngineError('not_found', `the inpainter this edit used (${op.heal.model.id}) is no longer installed`);
+      heal = { inpainter: await this.models.get(m.id), band: op.heal.band };
+    }
+    const base = await decodeRgba(store.getAsset(before.assetHash).bytes);
+    const out = await this.localComposite(base, stored.data, runner, before.latent!.display, mask, op.feather, heal);
+    const storedPx = await decodeRgba(store.getAsset(op.assetHash).bytes);
+    return { identical: storedPx.data.every((v, i) => v === out[i]), png: await encodePng(out, before.width, before.height) };
   }
 
   /** Renders a recorded latent edit again and compares it with the stored pixels. */

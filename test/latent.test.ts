@@ -9,7 +9,9 @@ import { Engine } from '../engine/engine.js';
 import { writePackage } from '../engine/runtime/write-package.js';
 import { ProjectStore } from '../engine/store/project-store.js';
 import { tempDir } from './helpers.js';
-import { tinyGenerator } from './tiny-nets.js';
+import { tinyGenerator, tinyInpainter } from './tiny-nets.js';
+import { encodeMaskPng } from '../engine/edit/inpaint.js';
+import { decodeRgba } from '../engine/image/composite.js';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'ganvas.js');
 
@@ -150,6 +152,37 @@ describe('the latent studio on a project', () => {
     expect(r.state.layers.at(-1)!.latent).toBeDefined();
     engine.close();
   }, 60_000);
+});
+
+describe('masked local edits', () => {
+  it('apply a slider only inside a mask, heal the seam with the inpainter, re-render exactly and undo', async () => {
+    const { engine, shipped } = setup();
+    writePackage(join(shipped, 'inp'), { id: 'inp', name: 'inp', licence: 'CC0-1.0', data: 'none', provenance: { source: 'shipped', parent: null } }, { kind: 'inpainter', G: tinyInpainter() });
+    const layer = (await engine.handlers['latent.place']({ seed: 5, psi: 1, display: 64 })).layers[0]!;
+    const [d] = await engine.handlers['direction.compute']({ method: 'ganspace', count: 1, start: 0, end: 5 });
+    const mask = new Uint8Array(64 * 64);
+    for (let y = 16; y < 40; y++) mask.fill(1, y * 64 + 20, y * 64 + 44);
+    const state = await engine.handlers['latent.applyLocal']({ layerId: layer.id, sliders: [{ directionId: d!.id, alpha: 4, start: 0, end: 5 }], mixes: [], mask: await encodeMaskPng(mask, 64, 64), feather: 4, healBand: 3 });
+    const after = state.layers[0]!;
+    expect(after.latent).toEqual(layer.latent);
+    expect(state.undoLabel).toMatch(/GANSpace 1 \(all\) \+4σ inside a mask/);
+    const a = await decodeRgba((await engine.handlers['asset.get']({ hash: layer.assetHash })).bytes);
+    const b = await decodeRgba((await engine.handlers['asset.get']({ hash: after.assetHash })).bytes);
+    let inside = 0, far = 0;
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) {
+      const i = (y * 64 + x) * 4;
+      const changed = a.data[i] !== b.data[i] || a.data[i + 1] !== b.data[i + 1] || a.data[i + 2] !== b.data[i + 2];
+      const nearMask = x >= 16 && x < 48 && y >= 12 && y < 44;
+      if (mask[y * 64 + x] && changed) inside++;
+      if (!nearMask && changed) far++;
+    }
+    expect(inside).toBeGreaterThan(200);
+    expect(far).toBe(0);
+    expect((await engine.handlers['history.rerender']({ editId: state.headEditId! })).identical).toBe(true);
+    expect((await engine.handlers['history.undo']({})).layers[0]).toEqual(layer);
+    await expect(engine.handlers['latent.applyLocal']({ layerId: layer.id, sliders: [], mixes: [], mask: await encodeMaskPng(new Uint8Array(64 * 64), 64, 64), feather: 4, healBand: 3 })).rejects.toThrow(/mask is empty/);
+    engine.close();
+  });
 });
 
 describe('latent CLI commands with the shipped generator', () => {

@@ -122,6 +122,17 @@ export const methods = {
     ProjectState,
     'Commit slider moves and style mixes of a generated layer as one edit.',
   ),
+  'latent.applyLocal': method(
+    z.object({
+      layerId: LayerId, sliders: z.array(Slider).max(32).default([]), mixes: z.array(Mix).max(8).default([]),
+      /** PNG the size of the layer: white = where the edit applies. */
+      mask: Bytes, feather: z.number().min(0).max(256).default(8),
+      /** Refill a band this wide around the mask's edge with the inpainter (0 = no healing). */
+      healBand: z.number().min(0).max(64).default(4), inpainterId: z.string().optional(),
+    }).strict(),
+    ProjectState,
+    'Apply sliders or mixes only inside a mask and heal the seam with the inpainter (one edit).',
+  ),
   'latent.variations': method(
     z.object({ layerId: LayerId, count: z.number().int().min(1).max(16).default(6), strength: z.number().min(0).max(5).default(0.5), seed: Seed.default(0) }).strict(),
     z.object({ images: z.array(Bytes), latents: z.array(Float32) }),
@@ -135,6 +146,11 @@ export const methods = {
     }).strict(),
     z.object({ gif: Bytes, frames: z.array(Bytes) }),
     'Frames between keyframes as an animated GIF and PNGs (a job with progress).',
+  ),
+  'latent.frame': method(
+    z.object({ modelId: z.string().optional(), keys: z.array(Keyframe).min(2).max(16), t: z.number(), space: z.enum(['z', 'w']).default('w'), method: z.enum(['lerp', 'slerp']).default('lerp'), psi: z.number().min(-1).max(2).default(0.7) }).strict(),
+    z.object({ rgba: Bytes, width: z.number(), height: z.number() }),
+    'One point t ∈ [0, 1] of an interpolation path, for scrubbing a timeline: raw RGBA.',
   ),
   'latent.mixGrid': method(
     z.object({ modelId: z.string().optional(), rows: z.array(Seed).min(1).max(8), cols: z.array(Seed).min(1).max(8), start: Row, end: Row, psi: z.number().min(-1).max(2).default(0.7), cell: z.number().int().min(16).max(256).default(96) }).strict(),

@@ -69,14 +69,12 @@ export function contextCrops(boxes: Box[], width: number, height: number, margin
   }
 }
 
-/**
- * Blend weights inside the hole: 0 outside, rising from 1/feather at the hole's edge to 1 at `feather` px
- * inside (chamfer distance), so the fill meets the original without a hard seam and nothing outside changes.
- */
-export function featherInside(mask: Uint8Array, w: number, h: number, feather: number): Float32Array {
+/** Chamfer distance (px) from each non-zero pixel of `mask` to the nearest zero pixel; 0 outside the mask. */
+export function distanceInside(mask: Uint8Array, w: number, h: number): Float32Array {
   const INF = 1e9;
   const d = new Float32Array(w * h);
   for (let i = 0; i < d.length; i++) d[i] = mask[i] ? INF : 0;
+  // The image border is not an edge: a hole touching it is measured from its real edges only.
   const at = (x: number, y: number) => (x < 0 || y < 0 || x >= w || y >= h ? INF : d[y * w + x]!);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
     const i = y * w + x;
@@ -88,9 +86,22 @@ export function featherInside(mask: Uint8Array, w: number, h: number, feather: n
     if (!d[i]) continue;
     d[i] = Math.min(d[i]!, at(x + 1, y) + 1, at(x, y + 1) + 1, at(x + 1, y + 1) + Math.SQRT2, at(x - 1, y + 1) + Math.SQRT2);
   }
-  // A hole touching the crop border has no outside there: treat the border as far away (INF stays 1 below).
-  const out = new Float32Array(w * h);
+  return d;
+}
+
+/**
+ * Blend weights inside the hole: 0 outside, rising from 1/feather at the hole's edge to 1 at `feather` px
+ * inside, so the fill meets the original without a hard seam and nothing outside changes.
+ */
+export function featherInside(mask: Uint8Array, w: number, h: number, feather: number): Float32Array {
+  const d = distanceInside(mask, w, h);
   const f = Math.max(1, feather);
-  for (let i = 0; i < out.length; i++) out[i] = mask[i] ? Math.min(1, d[i]! / f) : 0;
-  return out;
+  return Float32Array.from(d, (v, i) => (mask[i] ? Math.min(1, v / f) : 0));
+}
+
+/** The pixels within `band` px of the mask's edge, on both sides: the seam a local edit leaves. */
+export function seamBand(mask: Uint8Array, w: number, h: number, band: number): Uint8Array {
+  const inside = distanceInside(mask, w, h);
+  const outside = distanceInside(Uint8Array.from(mask, (v) => (v ? 0 : 1)), w, h);
+  return Uint8Array.from(mask, (v, i) => ((v ? inside[i]! : outside[i]!) <= band ? 1 : 0));
 }

@@ -23,7 +23,15 @@ export type Op =
   /** A generated sample placed as a layer linked to its latent (layer.latent). */
   | { kind: 'latent.place'; layer: Layer; label: string }
   /** A latent-space edit of a generated layer (slider, mix, variation): new latent, new render. */
-  | { kind: 'latent.edit'; id: string; latentHash: string; assetHash: string; label: string; edit: Record<string, unknown> };
+  | { kind: 'latent.edit'; id: string; latentHash: string; assetHash: string; label: string; edit: Record<string, unknown> }
+  /**
+   * A latent edit applied only inside a mask: the edited render blended into the layer with an inner feather,
+   * the seam healed by an inpainter. The layer keeps its latent (most of it still is that latent's render).
+   */
+  | {
+      kind: 'latent.local'; id: string; editedLatentHash: string; assetHash: string; maskHash: string; label: string;
+      feather: number; heal: { model: { id: string; hash: string }; band: number } | null;
+    };
 
 export interface DocState {
   width: number;
@@ -70,6 +78,12 @@ export function applyOp(state: DocState, op: Op): DocState {
       layers[i] = { ...layer, assetHash: op.assetHash, latent: { ...layer.latent, latentHash: op.latentHash } };
       return { ...state, layers };
     }
+    case 'latent.local': {
+      const i = indexOf(state, op.id);
+      const layers = state.layers.slice();
+      layers[i] = { ...layers[i]!, assetHash: op.assetHash };
+      return { ...state, layers };
+    }
     case 'inpaint': {
       const layers = state.layers.slice();
       layers.splice(indexOf(state, op.sourceId) + 1, 0, op.layer);
@@ -100,6 +114,7 @@ export function describeOp(op: Op, state: DocState): string {
       return `Inpaint ${name(op.sourceId)}`;
     case 'latent.place':
     case 'latent.edit':
+    case 'latent.local':
       return op.label;
   }
 }
@@ -110,5 +125,6 @@ export function opAssets(op: Op): Record<string, string> {
   if (op.kind === 'inpaint') return { result: op.layer.assetHash, mask: op.maskHash };
   if (op.kind === 'latent.place') return { source: op.layer.assetHash };
   if (op.kind === 'latent.edit') return { result: op.assetHash };
+  if (op.kind === 'latent.local') return { result: op.assetHash, mask: op.maskHash };
   return {};
 }

@@ -70,7 +70,6 @@ export class LatentState {
   preset = $state<RangePreset>('coarse');
   sliders = $state<Record<number, number>>({});
   mixSeed = $state(1);
-  gifSeed = $state(2);
   setA = $state<string[]>([]);
   setB = $state<string[]>([]);
   /** Preview canvases of generated layers during a drag, drawn by the canvas instead of the layer's asset. */
@@ -80,6 +79,11 @@ export class LatentState {
   /** ±2σ thumbnails per direction id, for the layer they were made on. */
   extremes = $state<Record<number, [string, string]>>({});
   projection = $state<{ step: number; url: string } | null>(null);
+  /** Apply sliders and mixes only inside the layer's painted mask, healing the seam with the inpainter. */
+  local = $state(false);
+  /** Keyframes of the interpolation timeline, after the selected layer: seeds. */
+  timeline = $state<number[]>([2, 5]);
+  scrub = $state(0);
 
   constructor(private readonly client: EngineClient) {}
 
@@ -124,10 +128,31 @@ export class LatentState {
       .map((d) => ({ directionId: d.id, alpha: this.sliders[d.id]!, start: d.layerStart, end: d.layerEnd }));
   }
 
+  /** Timeline scrub: the point t of the path selected layer → keyframe seeds, shown on the layer live. */
+  scrubTo(layer: Layer, t: number): void {
+    this.scrub = t;
+    const keys = [{ layerId: layer.id }, ...this.timeline.map((seed) => ({ seed }))];
+    this.pump.request(async () => {
+      const { rgba, width, height } = await this.client.call('latent.frame', { keys, t, space: 'w', method: 'slerp', psi: this.psi });
+      this.showPreview(layer, rgba, width, height);
+    });
+  }
+
   preview(layer: Layer): void {
     const sliders = this.activeSliders();
     this.pump.request(async () => {
       const { rgba, width, height } = await this.client.call('latent.preview', { layerId: layer.id, sliders, mixes: [] });
+      this.showPreview(layer, rgba, width, height);
+    });
+  }
+
+  clearPreview(layer: Layer): void {
+    const { [layer.id]: _, ...rest } = this.previews;
+    this.previews = rest;
+  }
+
+  private showPreview(layer: Layer, rgba: Uint8Array, width: number, height: number): void {
+    {
       const small = document.createElement('canvas');
       small.width = width;
       small.height = height;
@@ -140,13 +165,16 @@ export class LatentState {
       g.imageSmoothingEnabled = false;
       g.drawImage(small, 0, 0, size, size);
       this.previews = { ...this.previews, [layer.id]: c };
-    });
+    }
   }
 
-  async commitSliders(layer: Layer): Promise<ProjectState | null> {
+  /** Commits the sliders as one edit; with a mask (local mode) only inside it. */
+  async commitSliders(layer: Layer, mask?: Uint8Array): Promise<ProjectState | null> {
     const sliders = this.activeSliders();
     if (!sliders.length) return null;
-    const state = await this.client.call('latent.apply', { layerId: layer.id, sliders, mixes: [] });
+    const state = mask
+      ? await this.client.call('latent.applyLocal', { layerId: layer.id, sliders, mixes: [], mask, feather: 6, healBand: 3 })
+      : await this.client.call('latent.apply', { layerId: layer.id, sliders, mixes: [] });
     this.sliders = {};
     const { [layer.id]: _, ...rest } = this.previews;
     this.previews = rest;
