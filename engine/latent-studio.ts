@@ -7,6 +7,7 @@ import { decodeMask, encodeMaskPng, inpaintRaster, type Raster } from './edit/in
 import { featherInside, seamBand } from './edit/mask-regions.js';
 import { decodeRgba, encodePng } from './image/composite.js';
 import { projectImage } from './edit/project.js';
+import { detectFace, ffhqQuad, warpQuad } from './edit/face-align.js';
 import { encodeGif } from './edit/gif.js';
 import { applyDirection, broadcast, lerp, mixRows, presetRange, projectOut, slerp, zFromSeed, type LayerRange } from './edit/latent-space.js';
 import type { JobQueue } from './jobs/queue.js';
@@ -330,24 +331,31 @@ export class LatentStudio {
 
   /**
    * Projects a photo into the generator (W, then W+) and places the result as a generated layer linked to the
-   * found latent, so every latent tool applies to it. Faces are not aligned first: no landmark model ships in
-   * this build, so the centre crop is projected and the result says so.
+   * found latent, so every latent tool applies to it. A face found by face-api's detector and 68 landmarks is
+   * aligned first (the FFHQ crop); with no face, the centre crop is projected and the result says so.
    */
-  async project(opts: { image: Uint8Array; modelId?: string; steps: number; display: number; name?: string }, onPreview?: (p: { step: number; rgba: Uint8Array; width: number; height: number }) => void): Promise<{ state: ProjectState; loss: number; note: string }> {
+  async project(opts: { image: Uint8Array; modelId?: string; steps: number; display: number; name?: string; align?: boolean }, onPreview?: (p: { step: number; rgba: Uint8Array; width: number; height: number }) => void): Promise<{ state: ProjectState; loss: number; note: string }> {
     const runner = await this.runner(opts.modelId);
     const r = runner.resolution;
-    let target: Uint8Array;
+    let rgb: Uint8Array, w: number, h: number;
     try {
-      const buf = await sharp(opts.image, { failOn: 'truncated', limitInputPixels: 120_000_000 }).autoOrient().toColourspace('srgb').flatten({ background: '#ffffff' }).resize(r, r, { fit: 'cover' }).removeAlpha().raw().toBuffer();
-      target = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      const { data, info } = await sharp(opts.image, { failOn: 'truncated', limitInputPixels: 120_000_000 }).autoOrient().toColourspace('srgb').flatten({ background: '#ffffff' })
+        .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      ({ width: w, height: h } = info);
     } catch (err) {
       throw new EngineError('bad_image', `the image to project could not be read (${(err as Error).message.split('\n')[0]})`);
     }
+    const face = opts.align === false ? null : await detectFace(rgb, w, h);
+    const square = face ? warpQuad(rgb, w, h, ffhqQuad(face), Math.max(r, 256)) : null;
+    const buf = await sharp(square ?? rgb, { raw: { width: square ? Math.max(r, 256) : w, height: square ? Math.max(r, 256) : h, channels: 3 } }).resize(r, r, { fit: 'cover' }).raw().toBuffer();
+    const target = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const note = face ? 'aligned on the face found by face-api (68 landmarks, FFHQ crop)'
+      : opts.align === false ? 'projected the centre crop (alignment off)' : 'no face found: projected the centre crop without alignment';
     const { ws, loss } = await this.jobs.run('project', async (ctx) => projectImage(runner.model, target, opts.steps, (s, latest) => {
       ctx.progress(s.step, s.total, `${s.phase} step ${s.step}/${s.total} · loss ${s.loss.toFixed(4)}`);
       if (latest && onPreview) void runner.synthesize([latest]).then(async ([rgb]) => onPreview({ step: s.step, rgba: await runner.rgba(rgb!), width: r, height: r }));
     }, ctx.signal));
-    const note = 'projected the centre crop without face alignment (no landmark model ships with Ganvas)';
     const state = await this.place({ modelId: runner.model.card.id, latent: ws, psi: 1, display: opts.display, name: opts.name ?? 'projected photo' });
     return { state, loss, note };
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { projectOut } from '../engine/edit/latent-space.js';
+import { detectFace, ffhqQuad, warpQuad } from '../engine/edit/face-align.js';
 import { symmetricEigen } from '../engine/edit/directions.js';
 import { Engine } from '../engine/engine.js';
 import { writePackage } from '../engine/runtime/write-package.js';
@@ -146,11 +147,28 @@ describe('the latent studio on a project', () => {
     const [target] = (await engine.handlers['latent.sample']({ seeds: [42], psi: 0.5 })).images;
     const losses: number[] = [];
     engine.onEvent((e, p) => { if (e === 'job.progress') losses.push(Number(/loss ([\d.]+)/.exec((p as { message: string }).message)?.[1])); });
-    const r = await engine.handlers['latent.project']({ image: target!, steps: 30, display: 64 });
-    expect(r.note).toMatch(/without face alignment/);
+    const r = await engine.handlers['latent.project']({ image: target!, steps: 30, display: 64, align: true });
+    expect(r.note).toMatch(/no face found: projected the centre crop/);
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     expect(r.state.layers.at(-1)!.latent).toBeDefined();
     engine.close();
+  }, 60_000);
+});
+
+describe('face alignment before projection', () => {
+  it('finds the face in a photo and crops it the FFHQ way', async () => {
+    const photo = join(import.meta.dirname, '..', 'node_modules', '@vladmandic', 'face-api', 'demo', 'sample1.jpg');
+    const { data, info } = await sharp(photo).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const face = await detectFace(new Uint8Array(data), info.width, info.height);
+    expect(face).not.toBeNull();
+    const quad = ffhqQuad(face!);
+    const side = Math.hypot(quad[3].x - quad[0].x, quad[3].y - quad[0].y);
+    const eyes = Math.hypot(face!.rightEye[0]!.x - face!.leftEye[0]!.x, face!.rightEye[0]!.y - face!.leftEye[0]!.y);
+    expect(side / eyes).toBeGreaterThan(3);
+    expect(side / eyes).toBeLessThan(5);
+    expect(warpQuad(new Uint8Array(data), info.width, info.height, quad, 64).length).toBe(64 * 64 * 3);
+    const { data: sky, info: si } = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7aa0d8' } }).raw().toBuffer({ resolveWithObject: true });
+    expect(await detectFace(new Uint8Array(sky), si.width, si.height)).toBeNull();
   }, 60_000);
 });
 

@@ -163,7 +163,7 @@ export const methods = {
     'Place A − B + C (vector arithmetic) as a new layer.',
   ),
   'latent.project': method(
-    z.object({ image: Bytes, modelId: z.string().optional(), steps: z.number().int().min(2).max(2000).default(200), display: z.number().int().min(8).max(2048).default(256), name: z.string().max(200).optional() }).strict(),
+    z.object({ image: Bytes, modelId: z.string().optional(), steps: z.number().int().min(2).max(2000).default(200), display: z.number().int().min(8).max(2048).default(256), name: z.string().max(200).optional(), align: z.boolean().default(true) }).strict(),
     z.object({ state: ProjectState, loss: z.number(), note: z.string() }),
     'Project a photo into W then W+ (a job with progress and previews) and place it as a generated layer.',
   ),
