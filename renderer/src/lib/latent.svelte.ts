@@ -2,10 +2,11 @@ import type { Direction, EngineClient, Layer, ProjectState } from '@engine/api';
 
 const pngUrl = (png: Uint8Array) => URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
 
-export type RangePreset = 'all' | 'coarse' | 'middle' | 'fine';
+export type RangePreset = 'all' | 'coarse' | 'middle' | 'fine' | 'custom';
 
 /** Row ranges of ws for the presets, as the engine defines them (thirds of the rows, coarse first). */
-export function presetRows(preset: RangePreset, numWs: number): { start: number; end: number } {
+export function presetRows(preset: RangePreset, numWs: number, custom = { start: 0, end: numWs - 1 }): { start: number; end: number } {
+  if (preset === 'custom') return { start: Math.max(0, Math.min(custom.start, numWs - 1)), end: Math.max(Math.min(custom.start, numWs - 1), Math.min(custom.end, numWs - 1)) };
   const third = Math.ceil(numWs / 3);
   if (preset === 'coarse') return { start: 0, end: third - 1 };
   if (preset === 'middle') return { start: third, end: Math.min(numWs - 1, 2 * third - 1) };
@@ -68,6 +69,10 @@ export class LatentState {
   chosenSeed = $state<number | null>(null);
   directions = $state<Direction[]>([]);
   preset = $state<RangePreset>('coarse');
+  custom = $state({ start: 0, end: 3 });
+  fitMethod = $state<'boundary' | 'mean'>('boundary');
+  conditionOn = $state<number | null>(null);
+  pathMethod = $state<'slerp' | 'lerp'>('slerp');
   sliders = $state<Record<number, number>>({});
   mixSeed = $state(1);
   setA = $state<string[]>([]);
@@ -133,7 +138,7 @@ export class LatentState {
     this.scrub = t;
     const keys = [{ layerId: layer.id }, ...this.timeline.map((seed) => ({ seed }))];
     this.pump.request(async () => {
-      const { rgba, width, height } = await this.client.call('latent.frame', { keys, t, space: 'w', method: 'slerp', psi: this.psi });
+      const { rgba, width, height } = await this.client.call('latent.frame', { keys, t, space: 'w', method: this.pathMethod, psi: this.psi });
       this.showPreview(layer, rgba, width, height);
     });
   }
