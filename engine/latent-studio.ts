@@ -209,8 +209,15 @@ export class LatentStudio {
   private async keyLatents(runner: GeneratorRunner, keys: Keyframe[], space: 'z' | 'w', psi: number): Promise<{ z?: Float32Array[]; ws: Float32Array[] }> {
     if (keys.length < 2) throw new EngineError('bad_request', 'interpolation needs at least two keyframes');
     if (space === 'z') {
-      if (keys.some((k) => !('seed' in k))) throw new EngineError('bad_request', 'interpolating in z needs seeds (a placed layer is only known in w+)');
-      return { z: keys.map((k) => zFromSeed((k as { seed: number }).seed, runner.zDim)), ws: [] };
+      // A layer placed from a seed is known in z too; an edited or projected one only in w+.
+      const seedOf = (k: Keyframe): number => {
+        if ('seed' in k) return k.seed;
+        const layer = this.store().state().layers.find((l) => l.id === k.layerId);
+        const origin = layer?.latent ? this.store().getLatent(layer.latent.latentHash).origin : null;
+        if (origin?.kind === 'seed' && typeof origin.seed === 'number') return origin.seed;
+        throw new EngineError('bad_request', `interpolating in z needs seeds: ${layer?.name ?? k.layerId} is only known in w+ (edited or projected); use w`);
+      };
+      return { z: keys.map((k) => zFromSeed(seedOf(k), runner.zDim)), ws: [] };
     }
     const ws: Float32Array[] = [];
     for (const k of keys) {

@@ -135,7 +135,9 @@ describe('the latent studio on a project', () => {
     const gif = await engine.handlers['latent.interpolate']({ keys: [{ seed: 1 }, { layerId: ids[3]! }, { seed: 9 }], frames: 12, space: 'w', method: 'slerp', psi: 1, display: 32, delayMs: 50 });
     expect(new TextDecoder().decode(gif.gif.subarray(0, 6))).toBe('GIF89a');
     expect(gif.frames).toHaveLength(12);
-    await expect(engine.handlers['latent.interpolate']({ keys: [{ layerId: ids[0]! }, { seed: 1 }], frames: 4, space: 'z', method: 'lerp', psi: 1, display: 32, delayMs: 50 })).rejects.toThrow(/needs seeds/);
+    const inZ = await engine.handlers['latent.interpolate']({ keys: [{ layerId: ids[1]! }, { seed: 1 }], frames: 4, space: 'z', method: 'slerp', psi: 1, display: 32, delayMs: 50 });
+    expect(inZ.frames).toHaveLength(4);
+    await expect(engine.handlers['latent.interpolate']({ keys: [{ layerId: ids[0]! }, { seed: 1 }], frames: 4, space: 'z', method: 'lerp', psi: 1, display: 32, delayMs: 50 })).rejects.toThrow(/needs seeds: gen seed 1 is only known in w\+/);
     const grid = await engine.handlers['latent.mixGrid']({ rows: [1, 2], cols: [3, 4, 5], start: 0, end: 1, psi: 1, cell: 32 });
     const meta = await sharp(grid.png).metadata();
     expect([meta.width, meta.height]).toEqual([4 * 32, 3 * 32]);

@@ -194,7 +194,7 @@ export class Editor {
   async downloadGif(layer: Layer, seeds: number[]): Promise<void> {
     await this.run('Rendering GIF…', async () => {
       const keys = [{ layerId: layer.id }, ...seeds.map((seed) => ({ seed })), { layerId: layer.id }];
-      const { gif } = await this.client.call('latent.interpolate', { keys, frames: Math.min(240, 24 * (seeds.length + 1)), space: 'w', method: this.latent.pathMethod, psi: this.latent.psi, display: 256, delayMs: 50 });
+      const { gif } = await this.client.call('latent.interpolate', { keys, frames: Math.min(240, 24 * (seeds.length + 1)), space: this.latent.pathSpace, method: this.latent.pathMethod, psi: this.latent.psi, display: 256, delayMs: 50 });
       const url = URL.createObjectURL(new Blob([gif as Uint8Array<ArrayBuffer>], { type: 'image/gif' }));
       const a = document.createElement('a');
       a.href = url;

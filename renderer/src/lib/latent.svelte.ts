@@ -73,6 +73,7 @@ export class LatentState {
   fitMethod = $state<'boundary' | 'mean'>('boundary');
   conditionOn = $state<number | null>(null);
   pathMethod = $state<'slerp' | 'lerp'>('slerp');
+  pathSpace = $state<'w' | 'z'>('w');
   sliders = $state<Record<number, number>>({});
   mixSeed = $state(1);
   setA = $state<string[]>([]);
@@ -138,7 +139,7 @@ export class LatentState {
     this.scrub = t;
     const keys = [{ layerId: layer.id }, ...this.timeline.map((seed) => ({ seed }))];
     this.pump.request(async () => {
-      const { rgba, width, height } = await this.client.call('latent.frame', { keys, t, space: 'w', method: this.pathMethod, psi: this.psi });
+      const { rgba, width, height } = await this.client.call('latent.frame', { keys, t, space: this.pathSpace, method: this.pathMethod, psi: this.psi });
       this.showPreview(layer, rgba, width, height);
     });
   }
