@@ -40,6 +40,21 @@ async function load(dir: string): Promise<LoadedModel> {
  */
 export class ModelRegistry {
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
+  /** Verified cards by folder, valid while the folder's files keep their size and time (hashing is not free). */
+  private readonly verified = new Map<string, { stamp: string; card: ModelCard }>();
+
+  private stamp(dir: string): string {
+    return readdirSync(dir).sort().map((f) => { const st = statSync(join(dir, f)); return `${f}:${st.size}:${st.mtimeMs}`; }).join('|');
+  }
+
+  private card(dir: string): ModelCard {
+    const stamp = this.stamp(dir);
+    const hit = this.verified.get(dir);
+    if (hit && hit.stamp === stamp) return hit.card;
+    const { card } = readPackage(dir);
+    this.verified.set(dir, { stamp, card });
+    return card;
+  }
 
   constructor(private readonly home: string, private readonly shipped = shippedModelsDir) {}
 
@@ -61,7 +76,7 @@ export class ModelRegistry {
     const problems: string[] = [];
     for (const [, dir] of this.packageDirs()) {
       try {
-        models.push(info(readPackage(dir).card));
+        models.push(info(this.card(dir)));
       } catch (err) {
         problems.push((err as Error).message);
       }
