@@ -178,6 +178,27 @@ export class Editor {
     return this.latentCall('Placing…', () => this.client.call('latent.place', { modelId: this.latent.modelId || undefined, seed, psi: this.latent.psi, display: 256 }), true);
   }
 
+  cancelJob() {
+    const job = this.job;
+    if (job) void this.run(null, () => this.client.call('job.cancel', { id: job.id }));
+  }
+
+  /** Starts fine-tuning the current generator on a folder; progress (img/s, losses, ETA) shows in the status bar. */
+  async fineTune(dataDir: string, kimg: number): Promise<void> {
+    await this.run(null, async () => {
+      const r = await this.client.call('train.start', { modelId: this.latent.modelId, dataDir, kimg, batch: 8, seed: 0 });
+      this.toast('info', `Fine-tuning into ${r.modelId}; it appears in the model list when done`);
+      const off = this.client.on('job.state', async (s) => {
+        if (s.id !== r.jobId || s.state === 'running') return;
+        off();
+        if (s.state === 'done') {
+          this.models = await this.client.call('models.list', {});
+          this.toast('info', `${r.modelId} is ready`);
+        } else this.toast('error', s.error ?? `fine-tuning ${s.state}`);
+      });
+    });
+  }
+
   /** Projects an image layer into the generator; the found latent is placed as a new, editable layer. */
   async projectLayer(layer: Layer): Promise<void> {
     await this.run('Projecting…', async () => {
