@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { photoSources } from '../build/models/photo-sources.js';
-import { freeFormMask, mulberry32 } from '../engine/edit/free-form-mask.js';
+import { freeFormMask } from '../engine/edit/free-form-mask.js';
+import { mulberry32 } from '../engine/random.js';
 import { inpaintRaster } from '../engine/edit/inpaint.js';
 import { ModelRegistry } from '../engine/runtime/registry.js';
 

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { broadcast } from '../engine/edit/latent-space.js';
 import { Generator, type GeneratorConfig } from '../engine/nets/generator.js';
 import { Inpainter } from '../engine/nets/inpainter.js';
 import { tf } from '../engine/nets/tf.js';
@@ -47,7 +48,7 @@ export async function benchNets(): Promise<BenchRow[]> {
       ours[name] = await timed(async () => {
         const { w } = await mapping.run({ z: { data: z, dims: [batch, 128] }, psi: { data: new Float32Array([1]), dims: [1] } });
         const ws = new Float32Array(batch * G.numWs * 128);
-        for (let b = 0; b < batch; b++) for (let l = 0; l < G.numWs; l++) ws.set(w!.data.subarray(b * 128, (b + 1) * 128), (b * G.numWs + l) * 128);
+        for (let b = 0; b < batch; b++) ws.set(broadcast(w!.data.subarray(b * 128, (b + 1) * 128), G.numWs), b * G.numWs * 128);
         await synthesis.run({ ws: { data: ws, dims: [batch, G.numWs, 128] } });
       }, reps);
       cases.push({ name, kind: 'generator', ...gen(res), batch, reps });

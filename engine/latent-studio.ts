@@ -129,6 +129,14 @@ export class LatentStudio {
     return out;
   }
 
+  /** The history label of sliders and mixes: "SeFa 1 (coarse) +1.5σ, mix rows 0–3". */
+  private describe(sliders: SliderEdit[], mixes: MixEdit[], runner: GeneratorRunner): string {
+    return [
+      ...sliders.map((s) => `${s.directionId !== undefined ? this.direction(s.directionId, runner).name : 'direction'} ${s.alpha >= 0 ? '+' : ''}${+s.alpha.toFixed(2)}σ`),
+      ...mixes.map((m) => `mix rows ${m.start}–${m.end}`),
+    ].join(', ');
+  }
+
   /** A render of the edited latent, not recorded (slider drags): RGBA at the model's size. */
   async preview(layerId: string, sliders: SliderEdit[], mixes: MixEdit[]): Promise<{ rgba: Uint8Array; width: number; height: number }> {
     const { ws, runner } = await this.layerLatent(layerId);
@@ -144,11 +152,7 @@ export class LatentStudio {
     const png = await runner.png(rgb!, layer.latent!.display);
     const store = this.store();
     const latentHash = store.putLatent(runner.hash, runner.numWs, runner.wDim, next, { kind: 'edit', from: layer.latent!.latentHash });
-    const names = sliders.map((s) => {
-      const d = s.directionId !== undefined ? this.direction(s.directionId, runner) : null;
-      return `${d?.name ?? 'direction'} ${s.alpha >= 0 ? '+' : ''}${(+s.alpha.toFixed(2))}σ`;
-    });
-    const text = label ?? [...names, ...mixes.map((m) => `mix rows ${m.start}–${m.end}`)].join(', ');
+    const text = label ?? this.describe(sliders, mixes, runner);
     return this.changed(store.commit((_doc, [assetHash]) => ({
       kind: 'latent.edit', id: layer.id, latentHash, assetHash: assetHash!, label: `${text || 'Latent edit'} on ${layer.name}`,
       edit: { sliders: sliders.map((s) => ({ directionId: s.directionId, alpha: s.alpha, start: s.start, end: s.end })), mixes },
@@ -170,10 +174,10 @@ export class LatentStudio {
     const editedLatentHash = store.putLatent(runner.hash, runner.numWs, runner.wDim, next, { kind: 'local-edit', from: layer.latent!.latentHash });
     const base = await decodeRgba(store.getAsset(layer.assetHash).bytes);
     const result = await this.localComposite(base, next, runner, display, mask, feather, heal);
-    const names = [...sliders.map((s) => `${s.directionId !== undefined ? this.direction(s.directionId, runner).name : 'direction'} ${s.alpha >= 0 ? '+' : ''}${+s.alpha.toFixed(2)}σ`), ...mixes.map((m) => `mix rows ${m.start}–${m.end}`)];
+
     return this.changed(store.commit((_doc, [assetHash, maskHash]) => ({
       kind: 'latent.local', id: layer.id, editedLatentHash, assetHash: assetHash!, maskHash: maskHash!,
-      label: `${names.join(', ') || 'Latent edit'} inside a mask on ${layer.name}`, feather,
+      label: `${this.describe(sliders, mixes, runner) || 'Latent edit'} inside a mask on ${layer.name}`, feather,
       heal: heal ? { model: { id: heal.inpainter.card.id, hash: heal.inpainter.card.hash }, band: heal.band } : null,
     }), [
       { kind: 'image', mime: 'image/png', width: layer.width, height: layer.height, bytes: await encodePng(result, layer.width, layer.height) },

@@ -13,11 +13,13 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { freeFormMask, mulberry32 } from '../../engine/edit/free-form-mask.js';
+import { freeFormMask } from '../../engine/edit/free-form-mask.js';
+import { mulberry32 } from '../../engine/random.js';
 import { Discriminator } from '../../engine/nets/discriminator.js';
 import { Generator } from '../../engine/nets/generator.js';
 import { Inpainter } from '../../engine/nets/inpainter.js';
 import { readWeights } from '../../engine/nets/weights.js';
+import { GeneratorRunner } from '../../engine/edit/generator-runner.js';
 import { ModelRegistry } from '../../engine/runtime/registry.js';
 import { writePackage } from '../../engine/runtime/write-package.js';
 import { slicedWassersteinPyramid, type ImageSet } from '../../engine/train/metrics.js';
@@ -41,13 +43,6 @@ function runLog(run: string): RunLog {
 
 const machine = `${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, no GPU`;
 const toUint8 = (x: number) => Math.max(0, Math.min(255, Math.round((x + 1) * 127.5)));
-
-/** NCHW [-1, 1] floats → NHWC [-1, 1], the layout the metrics use. */
-function nhwc(data: Float32Array, n: number, size: number): Float32Array {
-  const out = new Float32Array(n * size * size * 3);
-  for (let b = 0; b < n; b++) for (let c = 0; c < 3; c++) for (let i = 0; i < size * size; i++) out[(b * size * size + i) * 3 + c] = data[(b * 3 + c) * size * size + i]!;
-  return out;
-}
 
 async function gridPng(images: Float32Array, n: number, size: number, cols: number, file: string): Promise<void> {
   const rows = Math.ceil(n / cols);
@@ -89,24 +84,14 @@ async function faces64(): Promise<void> {
   writePackage(dir, fields, { kind: 'generator', G, D });
   const model = await new ModelRegistry(join(cache, 'no-home'), assets).get('faces64');
 
-  // Samples through the shipped ONNX files, exactly as the studio renders them.
+  // Samples through the shipped ONNX files, exactly as the studio renders them (8-bit, as users see them).
+  const runner = new GeneratorRunner(model);
   const sample = async (n: number, psi: number, seed: number) => {
-    const rand = mulberry32(seed);
-    const z = new Float32Array(n * 128).map(() => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand()));
-    const { w } = await model.sessions.mapping!.run({ z: { data: z, dims: [n, 128] }, psi: { data: new Float32Array([psi]), dims: [1] } });
-    const ws = new Float32Array(n * G.numWs * 128);
-    for (let b = 0; b < n; b++) for (let l = 0; l < G.numWs; l++) ws.set(w!.data.subarray(b * 128, (b + 1) * 128), (b * G.numWs + l) * 128);
-    const out: Float32Array[] = [];
-    for (let b = 0; b < n; b += 64) {
-      const k = Math.min(64, n - b);
-      const { image } = await model.sessions.synthesis!.run({ ws: { data: ws.subarray(b * G.numWs * 128, (b + k) * G.numWs * 128), dims: [k, G.numWs, 128] } });
-      out.push(nhwc(image!.data, k, 64));
-    }
+    const rgb = await runner.synthesize(await runner.wsForSeeds(Array.from({ length: n }, (_, i) => seed * 100_000 + i), psi));
     const all = new Float32Array(n * 64 * 64 * 3);
-    out.reduce((at, part) => (all.set(part, at), at + part.length), 0);
+    rgb.forEach((img, b) => all.set(Float32Array.from(img, (v) => v / 127.5 - 1), b * 64 * 64 * 3));
     return all;
   };
-
   const n = 1024;
   const faces = readFileSync(join(cache, 'faces64.u8'));
   const real = (offset: number): ImageSet => ({ data: Float32Array.from(faces.subarray(offset * 64 * 64 * 3, (offset + n) * 64 * 64 * 3), (v) => v / 127.5 - 1), count: n, size: 64 });

@@ -3,17 +3,6 @@
  * redrawn until the hole covers a chosen share of the image. 1 = hole. The same generator makes the training
  * masks of build/models/masks.py (there in numpy) and the masks of the inpainting benchmarks.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function stroke(mask: Uint8Array, w: number, h: number, rand: () => number): void {
   let x = rand() * w, y = rand() * h;
   const width = h * (0.04 + rand() * 0.1);

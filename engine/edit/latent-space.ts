@@ -2,18 +2,11 @@
  * Latent arithmetic: seeds to z, interpolation, directions applied to a layer range, style mixing. A latent
  * is always kept as w+ — one w row per synthesis layer, ws[L, W] — so every edit is a change of rows.
  */
-import { mulberry32 } from './free-form-mask.js';
+import { mulberry32, normals } from '../random.js';
 
 /** z for a seed: standard normal draws (Box–Muller over mulberry32), the same on every machine. */
 export function zFromSeed(seed: number, zDim: number): Float32Array {
-  const rand = mulberry32(seed * 2654435761 + 12345);
-  const z = new Float32Array(zDim);
-  for (let i = 0; i < zDim; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rand())), t = 2 * Math.PI * rand();
-    z[i] = r * Math.cos(t);
-    if (i + 1 < zDim) z[i + 1] = r * Math.sin(t);
-  }
-  return z;
+  return normals(mulberry32(seed * 2654435761 + 12345), zDim);
 }
 
 export function broadcast(w: Float32Array, numWs: number): Float32Array {

@@ -7,6 +7,8 @@
 
 export interface ImageSet { data: Float32Array; count: number; size: number } // NHWC RGB, any range
 
+import { mulberry32, normals } from '../random.js';
+
 const K1 = [1, 4, 6, 4, 1].map((v) => v / 16);
 
 function blurDown(img: Float32Array, n: number, s: number): Float32Array {
@@ -45,18 +47,6 @@ function pyramid(set: ImageSet, levels: number): { data: Float32Array; size: num
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so the same sets always give the same distance. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function patches(level: { data: Float32Array; size: number }, count: number, perImage: number, rand: () => number): Float32Array {
   const P = 7, D = P * P * 3, s = level.size;
   const out = new Float32Array(count * perImage * D);
@@ -80,10 +70,8 @@ function swd1(a: Float32Array, b: Float32Array, dims: number, rand: () => number
   let total = 0;
   for (let r = 0; r < repeats; r++) {
     for (let d = 0; d < directions; d++) {
-      const dir = new Float32Array(dims);
-      let norm = 0;
-      for (let i = 0; i < dims; i++) { const g = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand()); dir[i] = g; norm += g * g; }
-      norm = Math.sqrt(norm);
+      const dir = normals(rand, dims);
+      const norm = Math.hypot(...dir);
       const pa = new Float32Array(n), pb = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         let va = 0, vb = 0;
@@ -103,7 +91,7 @@ function swd1(a: Float32Array, b: Float32Array, dims: number, rand: () => number
 export function slicedWassersteinPyramid(a: ImageSet, b: ImageSet, levels = 3, perImage = 64, seed = 1): { levels: { size: number; swd: number }[]; mean: number } {
   if (a.size !== b.size) throw new Error('SWD needs image sets of the same size');
   const n = Math.min(a.count, b.count);
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const pa = pyramid({ ...a, count: n, data: a.data.subarray(0, n * a.size * a.size * 3) }, levels);
   const pb = pyramid({ ...b, count: n, data: b.data.subarray(0, n * b.size * b.size * 3) }, levels);
   const out = pa.map((la, l) => ({
