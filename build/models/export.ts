@@ -102,7 +102,8 @@ async function faces64(): Promise<void> {
   writePackage(dir, { ...fields, metrics }, { kind: 'generator', G, D });
   await gridPng(await sample(32, 0.7, 7), 32, 64, 8, join(dir, 'samples.png'));
   await gridPng(await sample(16, 1, 8), 16, 64, 8, join(dir, 'samples-psi1.png'));
-  const hasRef = torchReference('generator', weightsFile, join(dir, 'reference.gnvw'));
+  // From the package's own weights: the run's file may have moved on since they were read.
+  const hasRef = torchReference('generator', join(dir, 'weights.gnvw'), join(dir, 'reference.gnvw'));
   writeCard(dir, fields, metrics, log, hasRef, [
     `![samples at ψ = 0.7](samples.png)`, '', 'Seeds 0–31 at ψ = 0.7 (top) and 16 more at ψ = 1 (below):', '', '![samples at ψ = 1](samples-psi1.png)',
   ]);
@@ -161,7 +162,7 @@ async function inpaint256(): Promise<void> {
   const rows = 4, grid = new Float32Array(rows * 3 * s * s * 3);
   for (let r = 0; r < rows; r++) [masked, filled, orig].forEach((set, c) => grid.set(set.subarray(r * s * s * 3, (r + 1) * s * s * 3), (r * 3 + c) * s * s * 3));
   await gridPng(grid, rows * 3, s, 3, join(dir, 'samples.png'));
-  const hasRef = torchReference('inpainter', weightsFile, join(dir, 'reference.gnvw'));
+  const hasRef = torchReference('inpainter', join(dir, 'weights.gnvw'), join(dir, 'reference.gnvw'));
   writeCard(dir, fields, metrics, log, hasRef, ['Held-out photos: the input with its hole (white), the fill, the original.', '', '![inpainting on held-out photos](samples.png)']);
   console.log(JSON.stringify(metrics));
 }
