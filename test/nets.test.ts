@@ -82,15 +82,17 @@ describe('ONNX files we write', () => {
   const python = '/usr/bin/python3';
   const hasChecker = spawnSync(python, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
 
-  it.skipIf(!hasChecker)('pass onnx.checker.check_model (full check): mapping, synthesis, inpainter', () => {
+  it.skipIf(!hasChecker)('pass onnx.checker.check_model (full check): mapping, synthesis, inpainter, and the shipped files', () => {
     const dir = tempDir();
     const G = tinyGenerator();
     const files = { 'mapping.onnx': G.mapping.toOnnx(), 'synthesis.onnx': G.synthesis.toOnnx(), 'inpainter.onnx': tinyInpainter().toOnnx() };
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
+    // and the shipped models' files, as they are in assets/
+    const shipped = ['faces64/mapping.onnx', 'faces64/synthesis.onnx', 'inpaint256/inpainter.onnx'].map((f) => join(import.meta.dirname, '..', 'assets', 'models', f));
     const script = 'import onnx,sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\n    print("ok", f)';
-    const r = spawnSync(python, ['-c', script, ...Object.keys(files).map((f) => join(dir, f))], { encoding: 'utf8' });
+    const r = spawnSync(python, ['-c', script, ...Object.keys(files).map((f) => join(dir, f)), ...shipped], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    expect(r.stdout.trim().split('\n')).toHaveLength(6);
   });
 
   it.runIf(!hasChecker)('cannot be checked here: python3-onnx is not installed', () => {
