@@ -25,6 +25,7 @@ export async function benchSlider(): Promise<BenchRow[]> {
     await page.locator('[data-testid=find-ganspace]').click();
     const slider = page.locator('[data-testid=direction-slider]').first();
     await slider.waitFor({ timeout: 30_000 });
+    await slider.scrollIntoViewIfNeeded();
     const box = (await slider.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();

@@ -57,6 +57,7 @@ describe('the latent studio in Chromium against the real engine and the shipped 
     await expect.poll(() => page.locator('[data-testid=direction-slider]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     const before = await layerHashes(page);
     const slider = page.locator('[data-testid=direction-slider]').first();
+    await slider.scrollIntoViewIfNeeded();
     const box = (await slider.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
@@ -79,6 +80,7 @@ describe('the latent studio in Chromium against the real engine and the shipped 
     // Scrub the timeline: frames stream onto the layer; releasing goes back to the layer itself.
     const framesBefore = Number(await page.locator('[data-testid=slider-fps]').getAttribute('data-frames'));
     const scrub = page.locator('[data-testid=timeline-scrub]');
+    await scrub.scrollIntoViewIfNeeded();
     const sb = (await scrub.boundingBox())!;
     await page.mouse.move(sb.x + 2, sb.y + sb.height / 2);
     await page.mouse.down();

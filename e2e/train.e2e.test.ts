@@ -36,7 +36,7 @@ describe('fine-tuning from the editor', () => {
       const t = await page.locator('[role=progressbar]').textContent({ timeout: 100 }).catch(() => null);
       if (t) progress.push(t);
       return page.locator('.toast').allTextContents();
-    }, { timeout: 90_000, intervals: [250] }).toContainEqual(expect.stringMatching(/faces64-ft-\d{8}-\d{6} is ready/));
+    }, { timeout: 90_000, interval: 250 }).toContainEqual(expect.stringMatching(/faces64-ft-\d{8}-\d{6} is ready/));
     expect(progress.some((t) => /img\/s · G [\d.-]+ · D [\d.-]+ · ETA \d+ s · wasm/.test(t))).toBe(true);
     await expect.poll(() => page.locator('[data-testid=latent-model] option').allTextContents()).toContainEqual(expect.stringMatching(/^faces64-ft-/));
     await page.close();

@@ -77,8 +77,8 @@ async function faces64(): Promise<void> {
     data: 'DiceBear "pixel-art" avatars (CC0-1.0, @dicebear/collection 9.4.3), 16,384 faces rendered from seeds face-0 … face-16383',
     provenance: {
       source: 'shipped' as const, parent: null, steps: log.steps, images: log.images, seconds: log.seconds, machine,
-      framework: 'PyTorch 1.13 (Debian python3-torch), 1 thread; architecture of engine/nets mirrored in build/models/nets.py',
-      command: 'tsx build/models/datasets.ts && /usr/bin/python3 build/models/train_generator.py --out build/.cache/runs/faces64 --minutes 85 --threads 1 && tsx build/models/export.ts faces64',
+      framework: 'PyTorch 1.13 (Debian python3-torch), 1 thread (the two models trained side by side on the 2 cores); architecture of engine/nets mirrored in build/models/nets.py',
+      command: 'tsx build/models/datasets.ts && /usr/bin/python3 build/models/train_generator.py --out build/.cache/runs/faces64 --minutes 122 --threads 1 && tsx build/models/export.ts faces64',
     },
   };
   writePackage(dir, fields, { kind: 'generator', G, D });
@@ -123,8 +123,8 @@ async function inpaint256(): Promise<void> {
     data: `random crops of ${photoSources().length - heldOut.length} Debian wallpaper photos (lomiri-wallpapers-16.04, mate-backgrounds nature/, plasma-workspace-wallpapers); ${heldOut.length} held out: ${heldOut.map((p) => p.name).join(', ')}`,
     provenance: {
       source: 'shipped' as const, parent: null, steps: log.steps, images: log.images, seconds: log.seconds, machine,
-      framework: 'PyTorch 1.13 (Debian python3-torch), 1 thread; architecture of engine/nets mirrored in build/models/nets.py',
-      command: 'tsx build/models/datasets.ts && /usr/bin/python3 build/models/train_inpainter.py --out build/.cache/runs/inpaint256 --minutes 80 --threads 1 && tsx build/models/export.ts inpaint256',
+      framework: 'PyTorch 1.13 (Debian python3-torch), 1 thread (the two models trained side by side on the 2 cores); architecture of engine/nets mirrored in build/models/nets.py',
+      command: 'tsx build/models/datasets.ts && /usr/bin/python3 build/models/train_inpainter.py --out build/.cache/runs/inpaint256 --minutes 120 --threads 1 && tsx build/models/export.ts inpaint256',
     },
   };
   writePackage(dir, fields, { kind: 'inpainter', G: I });
