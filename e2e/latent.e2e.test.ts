@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectStore } from '../engine/store/project-store.js';
@@ -97,6 +98,11 @@ describe('the latent studio in Chromium against the real engine and the shipped 
     await page.locator('[data-testid=export-gif]').click();
     const file = await (await download).path();
     expect(readFileSync(file!).subarray(0, 6).toString()).toBe('GIF89a');
+    const zip = page.waitForEvent('download');
+    await page.locator('[data-testid=export-frames]').click();
+    const pngs = unzipSync(new Uint8Array(readFileSync((await (await zip).path())!)));
+    expect(Object.keys(pngs)).toHaveLength(72);
+    expect(Buffer.from(pngs['frame0000.png']!.subarray(1, 4)).toString()).toBe('PNG');
 
     const shots = join(import.meta.dirname, '..', 'dist', 'e2e');
     mkdirSync(shots, { recursive: true });

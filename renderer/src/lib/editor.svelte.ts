@@ -1,4 +1,5 @@
 import type { EngineClient, EngineInfo, Layer, ModelInfo, ProjectState, RecentProject } from '@engine/api';
+import { zipSync } from 'fflate';
 import { AssetCache } from './assets';
 import { LatentState } from './latent.svelte';
 import { MaskCanvas } from './mask';
@@ -211,15 +212,21 @@ export class Editor {
     });
   }
 
-  /** The timeline as an animated GIF: the layer, through the keyframe seeds, and back (a seamless loop). */
-  async downloadGif(layer: Layer, seeds: number[]): Promise<void> {
-    await this.run('Rendering GIF…', async () => {
+  /**
+   * The timeline as an animated GIF (the layer, through the keyframe seeds, and back: a seamless loop), or as
+   * its PNG frames in a zip.
+   */
+  async downloadInterpolation(layer: Layer, seeds: number[], as: 'gif' | 'frames'): Promise<void> {
+    await this.run(as === 'gif' ? 'Rendering GIF…' : 'Rendering frames…', async () => {
       const keys = [{ layerId: layer.id }, ...seeds.map((seed) => ({ seed })), { layerId: layer.id }];
-      const { gif } = await this.client.call('latent.interpolate', { keys, frames: Math.min(240, 24 * (seeds.length + 1)), space: this.latent.pathSpace, method: this.latent.pathMethod, psi: this.latent.psi, display: 256, delayMs: 50 });
-      const url = URL.createObjectURL(new Blob([gif as Uint8Array<ArrayBuffer>], { type: 'image/gif' }));
+      const { gif, frames } = await this.client.call('latent.interpolate', { keys, frames: Math.min(240, 24 * (seeds.length + 1)), space: this.latent.pathSpace, method: this.latent.pathMethod, psi: this.latent.psi, display: 256, delayMs: 50 });
+      const [bytes, type, ext] = as === 'gif'
+        ? [gif, 'image/gif', 'gif']
+        : [zipSync(Object.fromEntries(frames.map((png, i) => [`frame${String(i).padStart(4, '0')}.png`, png])), { level: 0 }), 'application/zip', 'frames.zip'];
+      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
       const a = document.createElement('a');
       a.href = url;
-      a.download = `${layer.name}.gif`;
+      a.download = `${layer.name}.${ext}`;
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     });
