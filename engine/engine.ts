@@ -176,8 +176,8 @@ export class Engine {
     const store = this.store();
     const { op, before } = store.edit(editId);
     if (op.kind === 'latent.local') {
-      const before = store.edit(editId).before.layers.find((l) => l.id === op.id)!;
-      return { editId, ...(await this.latent.rerenderLocal(before, op)) };
+      const layer = before.layers.find((l) => l.id === op.id)!;
+      return { editId, ...(await this.latent.rerenderLocal(layer, op)) };
     }
     if (op.kind === 'latent.place' || op.kind === 'latent.edit') {
       const layer = op.kind === 'latent.place' ? op.layer : { ...before.layers.find((l) => l.id === op.id)!, assetHash: op.assetHash };

@@ -28,6 +28,8 @@ const MAX_SIGMAS = 10;
  */
 export class LatentStudio {
   private readonly runners = new Map<string, Promise<GeneratorRunner>>();
+  /** Loaded runners by model hash: a slider frame finds its generator without listing the installed packages. */
+  private readonly byHash = new Map<string, GeneratorRunner>();
 
   constructor(
     private readonly store: () => ProjectStore,
@@ -41,7 +43,11 @@ export class LatentStudio {
     if (!id) throw new EngineError('not_found', 'no style-based generator is installed');
     let r = this.runners.get(id);
     if (!r) {
-      r = this.models.get(id).then((m) => new GeneratorRunner(m));
+      r = this.models.get(id).then((m) => {
+        const runner = new GeneratorRunner(m);
+        this.byHash.set(runner.hash, runner);
+        return runner;
+      });
       this.runners.set(id, r);
       r.catch(() => this.runners.delete(id));
     }
@@ -49,6 +55,8 @@ export class LatentStudio {
   }
 
   private async runnerByHash(hash: string): Promise<GeneratorRunner> {
+    const loaded = this.byHash.get(hash);
+    if (loaded) return loaded;
     const m = this.models.list().models.find((x) => x.hash === hash);
     if (!m) throw new EngineError('not_found', `the generator this latent belongs to (${hash.slice(0, 12)}) is not installed`);
     return this.runner(m.id);
@@ -56,7 +64,7 @@ export class LatentStudio {
 
   /** The generated layer, its latent and the generator that draws it. */
   async layerLatent(layerId: string): Promise<{ layer: Layer; ws: Float32Array; runner: GeneratorRunner }> {
-    const layer = this.store().state().layers.find((l) => l.id === layerId);
+    const layer = this.store().layers().find((l) => l.id === layerId);
     if (!layer) throw new EngineError('not_found', `no layer ${layerId} in this project`);
     if (!layer.latent) throw new EngineError('bad_request', `${layer.name} was not drawn by a generator, so it has no latent to edit`);
     const runner = await this.runnerByHash(layer.latent.modelHash);
@@ -97,7 +105,7 @@ export class LatentStudio {
   }
 
   private direction(id: number, runner: GeneratorRunner): Direction {
-    const d = this.store().directions().find((x) => x.id === id);
+    const d = this.store().direction(id);
     if (!d) throw new EngineError('not_found', `no direction ${id} in this project`);
     if (d.modelHash !== runner.hash) throw new EngineError('bad_request', `direction "${d.name}" belongs to another model; directions only apply to the generator they were found in`);
     return d;
@@ -216,7 +224,7 @@ export class LatentStudio {
       // A layer placed from a seed is known in z too; an edited or projected one only in w+.
       const seedOf = (k: Keyframe): number => {
         if ('seed' in k) return k.seed;
-        const layer = this.store().state().layers.find((l) => l.id === k.layerId);
+        const layer = this.store().layers().find((l) => l.id === k.layerId);
         const origin = layer?.latent ? this.store().getLatent(layer.latent.latentHash).origin : null;
         if (origin?.kind === 'seed' && typeof origin.seed === 'number') return origin.seed;
         throw new EngineError('bad_request', `interpolating in z needs seeds: ${layer?.name ?? k.layerId} is only known in w+ (edited or projected); use w`);

@@ -30,6 +30,14 @@ interface ProjectRow {
   head_edit_id: number | null;
 }
 
+interface DirectionRow { id: number; model_hash: string; name: string; method: Direction['method']; layer_start: number; layer_end: number; sigma: number; vector: Buffer }
+
+function toDirection(r: DirectionRow): Direction {
+  const vector = new Float32Array(r.vector.byteLength / 4);
+  new Uint8Array(vector.buffer).set(r.vector);
+  return { id: r.id, name: r.name, method: r.method, modelHash: r.model_hash, layerStart: r.layer_start, layerEnd: r.layer_end, sigma: r.sigma, vector };
+}
+
 interface LayerRow {
   id: string; name: string; asset_hash: string; x: number; y: number; width: number; height: number;
   visible: number; opacity: number; latent: string | null;
@@ -277,12 +285,14 @@ export class ProjectStore {
   directions(modelHash?: string): Direction[] {
     const rows = (modelHash
       ? this.db.prepare('SELECT * FROM directions WHERE model_hash = ? ORDER BY id').all(modelHash)
-      : this.db.prepare('SELECT * FROM directions ORDER BY id').all()) as { id: number; model_hash: string; name: string; method: Direction['method']; layer_start: number; layer_end: number; sigma: number; vector: Buffer }[];
-    return rows.map((r) => {
-      const vector = new Float32Array(r.vector.byteLength / 4);
-      new Uint8Array(vector.buffer).set(r.vector);
-      return { id: r.id, name: r.name, method: r.method, modelHash: r.model_hash, layerStart: r.layer_start, layerEnd: r.layer_end, sigma: r.sigma, vector };
-    });
+      : this.db.prepare('SELECT * FROM directions ORDER BY id').all()) as DirectionRow[];
+    return rows.map(toDirection);
+  }
+
+  /** One direction by id (read on every slider frame, so without the others' vectors). */
+  direction(id: number): Direction | undefined {
+    const row = this.db.prepare('SELECT * FROM directions WHERE id = ?').get(id) as DirectionRow | undefined;
+    return row && toDirection(row);
   }
 
   integrityCheck(): string {
