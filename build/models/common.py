@@ -1,4 +1,5 @@
-"""Checkpointing, weight export and logging shared by the pretraining scripts."""
+"""Checkpointing, weight export, logging and run set-up shared by the pretraining scripts."""
+import argparse
 import json
 import os
 import struct
@@ -57,3 +58,21 @@ class Log:
         print(line, flush=True)
         self.f.write(line + '\n')
         self.f.flush()
+
+
+def run_arguments(batch):
+    """The options every pretraining run has; scripts add their own to the returned parser."""
+    p = argparse.ArgumentParser()
+    p.add_argument('--out', required=True)
+    p.add_argument('--minutes', type=float, default=60)
+    p.add_argument('--batch', type=int, default=batch)
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--seed', type=int, default=0)
+    return p
+
+
+def start_run(a):
+    """Threads, output folder and the run's log, from the parsed options."""
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.out, exist_ok=True)
+    return Log(os.path.join(a.out, 'log.jsonl'))

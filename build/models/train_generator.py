@@ -6,7 +6,6 @@ Checkpoints every few minutes into OUT/checkpoint.pt and resumes from it: run th
 
   /usr/bin/python3 build/models/train_generator.py --out build/.cache/runs/faces64 --minutes 70
 """
-import argparse
 import copy
 import json
 import math
@@ -16,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from common import Log, export_weights, rng_state, save_atomic, set_rng_state
+from common import export_weights, rng_state, run_arguments, save_atomic, set_rng_state, start_run
 from nets import Discriminator, Generator
 
 CONFIG = {
@@ -33,19 +32,12 @@ def build(cfg):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument('--out', required=True)
+    p = run_arguments(batch=16)
     p.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', '.cache', 'faces64.u8'))
-    p.add_argument('--minutes', type=float, default=60)
-    p.add_argument('--batch', type=int, default=16)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--seed', type=int, default=0)
     p.add_argument('--r1-gamma', type=float, default=0.2)
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
+    log = start_run(a)
     data = np.fromfile(a.data, dtype=np.uint8).reshape(-1, 64, 64, 3)
-    log = Log(os.path.join(a.out, 'log.jsonl'))
 
     torch.manual_seed(a.seed)
     np.random.seed(a.seed)

@@ -5,7 +5,6 @@ Checkpoints into OUT/checkpoint.pt and resumes from it: run the same command aga
 
   /usr/bin/python3 build/models/train_inpainter.py --out build/.cache/runs/inpaint256 --minutes 70
 """
-import argparse
 import json
 import math
 import os
@@ -15,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import Log, export_weights, rng_state, save_atomic, set_rng_state
+from common import export_weights, rng_state, run_arguments, save_atomic, set_rng_state, start_run
 from masks import free_form_mask
 from nets import Inpainter, PatchDiscriminator
 
@@ -43,19 +42,12 @@ def crop(rng, photos, size, zoom=1.0):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument('--out', required=True)
+    p = run_arguments(batch=4)
     p.add_argument('--cache', default=os.path.join(os.path.dirname(__file__), '..', '.cache'))
-    p.add_argument('--minutes', type=float, default=60)
-    p.add_argument('--batch', type=int, default=4)
-    p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--seed', type=int, default=0)
     p.add_argument('--adv', type=float, default=0.05)
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
+    log = start_run(a)
     photos = load_photos(a.cache)
-    log = Log(os.path.join(a.out, 'log.jsonl'))
     size = CONFIG['resolution']
 
     torch.manual_seed(a.seed)
