@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import type { EngineInfo, EventName, EventPayload, ProjectState } from './api/index.js';
+import type { EngineInfo, EventName, EventPayload, ModelInfo, ProjectState } from './api/index.js';
 import { EngineError, type Handlers } from './api/index.js';
 import { compositeLayers, decodeRgba, encodePng } from './image/composite.js';
 import { normaliseImage } from './image/decode.js';
@@ -9,6 +10,7 @@ import { JobQueue } from './jobs/queue.js';
 import { defaultProjectPath, ganvasHome, projectsDir } from './paths.js';
 import { RecentProjects } from './recent.js';
 import { decodeMask, encodeMaskPng, inpaintRaster } from './edit/inpaint.js';
+import { inpaintModel } from './edit/inpaint-model.js';
 import { LatentStudio } from './latent-studio.js';
 import { probeBackends } from './runtime/backends.js';
 import { ModelRegistry, userModelsDir } from './runtime/registry.js';
@@ -159,7 +161,7 @@ export class Engine {
     const img = await decodeRgba(store.getAsset(source.assetHash).bytes);
     const params = { margin: opts.margin, feather: opts.feather };
     const filled = await this.jobs.run('inpaint', (ctx) =>
-      inpaintRaster(img, mask, model.sessions.inpainter!, model.card.resolution, params, (done, total) => ctx.progress(done, total, `region ${Math.min(done + 1, total)} of ${total}`), ctx.signal));
+      inpaintRaster(img, mask, inpaintModel(model), params, (done, total) => ctx.progress(done, total, `region ${Math.min(done + 1, total)} of ${total}`), ctx.signal));
     const maskPng = await encodeMaskPng(mask, source.width, source.height);
     store.registerModel({ hash: model.card.hash, id: model.card.id, kind: model.card.kind, name: model.card.name, licence: model.card.licence, source: model.card.provenance.source, parentHash: model.card.provenance.parent ?? null });
     return this.changed(store.commit((_doc, [resultHash, maskHash]) => ({
@@ -191,10 +193,25 @@ export class Engine {
     const img = await decodeRgba(store.getAsset(source.assetHash).bytes);
     const mask = await decodeMask(store.getAsset(op.maskHash).bytes, source.width, source.height);
     const loaded = await this.models.get(model.id);
-    const filled = await inpaintRaster(img, mask, loaded.sessions.inpainter!, loaded.card.resolution, op.params);
+    const filled = await inpaintRaster(img, mask, inpaintModel(loaded), op.params);
     const stored = await decodeRgba(store.getAsset(op.layer.assetHash).bytes);
     const identical = stored.data.length === filled.length && stored.data.every((v, i) => v === filled[i]);
     return { editId, identical, png: await encodePng(filled, source.width, source.height) };
+  }
+
+  /** Installs a model sent as file bytes (dropped on the editor): written under the home, imported, removed. */
+  async importModelFile(name: string, bytes: Uint8Array): Promise<ModelInfo> {
+    const dir = join(this.home, 'tmp', `import-${randomBytes(6).toString('hex')}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      const file = join(dir, safeFileName(basename(name)).replace(/^\.+/, '') || 'model');
+      writeFileSync(file, bytes);
+      const info = await this.models.import(file, {});
+      if (this.project) this.registerModels(this.project);
+      return info;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   close(): void {
@@ -211,6 +228,7 @@ export class Engine {
       projectsDir: projectsDir(this.home),
     }),
     'models.list': () => this.models.list().models,
+    'models.importFile': (r) => this.importModelFile(r.name, r.bytes),
     'project.create': (r) => this.createProject(r.name, r.width, r.height, r.path),
     'project.open': (r) => this.openProject(r.path),
     'project.recent': () => this.recent.list(),

@@ -1,9 +1,10 @@
-import sharp, { type OverlayOptions } from 'sharp';
 import type { Direction, Layer, ProjectState } from './api/index.js';
 import { EngineError } from './api/errors.js';
 import { ganspace, linearBoundary, meanDifference, sefa } from './edit/directions.js';
 import { GeneratorRunner } from './edit/generator-runner.js';
-import { decodeMask, encodeMaskPng, inpaintRaster, type Raster } from './edit/inpaint.js';
+import { decodeMask, encodeMaskPng, inpaintRaster } from './edit/inpaint.js';
+import { inpaintModel } from './edit/inpaint-model.js';
+import { cover, decode, encode, fitInside, mosaic, raster, type Raster } from './image/raster.js';
 import { featherInside, seamBand } from './edit/mask-regions.js';
 import { decodeRgba, encodePng } from './image/composite.js';
 import { projectImage } from './edit/project.js';
@@ -204,7 +205,7 @@ export class LatentStudio {
     }
     if (!heal) return out;
     const band = seamBand(mask, base.width, base.height, heal.band);
-    return inpaintRaster({ data: out, width: base.width, height: base.height }, band, heal.inpainter.sessions.inpainter!, heal.inpainter.card.resolution, { margin: 0.5, feather: 2 });
+    return inpaintRaster(raster(out, base.width, base.height, 4), band, inpaintModel(heal.inpainter), { margin: 0.5, feather: 2 });
   }
 
   /** Artbreeder's children: small random steps in w from a generated layer, returned unplaced. */
@@ -277,8 +278,7 @@ export class LatentStudio {
         for (const x of rgb) {
           const png = await runner.png(x, opts.display);
           pngs.push(png);
-          const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-          rgbaFrames.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+          rgbaFrames.push((await decode(png, { channels: 4 })).data);
         }
         ctx.progress(Math.min(ws.length, f + 8), ws.length, 'rendering frames');
       }
@@ -339,13 +339,12 @@ export class LatentStudio {
     const rowWs = await r.wsForSeeds(rows, psi), colWs = await r.wsForSeeds(cols, psi);
     const [rowImgs, colImgs] = await Promise.all([r.synthesize(rowWs), r.synthesize(colWs)]);
     const cells = await r.synthesize(rows.flatMap((_, i) => cols.map((__, j) => mixRows(colWs[j]!, rowWs[i]!, r.wDim, range))));
-    const tiles: OverlayOptions[] = [];
-    const put = async (rgb: Uint8Array, x: number, y: number) => tiles.push({ input: Buffer.from(await r.png(rgb, cell)), left: x * cell, top: y * cell });
+    const tiles: { r: Raster; x: number; y: number }[] = [];
+    const put = async (rgb: Uint8Array, x: number, y: number) => tiles.push({ r: await r.tile(rgb, cell), x: x * cell, y: y * cell });
     for (const [j, img] of colImgs.entries()) await put(img, j + 1, 0);
     for (const [i, img] of rowImgs.entries()) await put(img, 0, i + 1);
     for (let i = 0; i < rows.length; i++) for (let j = 0; j < cols.length; j++) await put(cells[i * cols.length + j]!, j + 1, i + 1);
-    const buf = await sharp({ create: { width: (cols.length + 1) * cell, height: (rows.length + 1) * cell, channels: 4, background: '#ffffff' } }).composite(tiles).png().toBuffer();
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return encode(await mosaic((cols.length + 1) * cell, (rows.length + 1) * cell, tiles), 'png');
   }
 
   /**
@@ -356,19 +355,11 @@ export class LatentStudio {
   async project(opts: { image: Uint8Array; modelId?: string; steps: number; display: number; name?: string; align?: boolean }, onPreview?: (p: { step: number; rgba: Uint8Array; width: number; height: number }) => void): Promise<{ state: ProjectState; loss: number; note: string }> {
     const runner = await this.runner(opts.modelId);
     const r = runner.resolution;
-    let rgb: Uint8Array, w: number, h: number;
-    try {
-      const { data, info } = await sharp(opts.image, { failOn: 'truncated', limitInputPixels: 120_000_000 }).autoOrient().toColourspace('srgb').flatten({ background: '#ffffff' })
-        .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      ({ width: w, height: h } = info);
-    } catch (err) {
-      throw new EngineError('bad_image', `the image to project could not be read (${(err as Error).message.split('\n')[0]})`);
-    }
+    const photo = await fitInside(await decode(opts.image, { name: 'the image to project', channels: 3, background: '#ffffff' }), 1024);
+    const { data: rgb, width: w, height: h } = photo;
     const face = opts.align === false ? null : await detectFace(rgb, w, h);
     const square = face ? warpQuad(rgb, w, h, ffhqQuad(face), Math.max(r, 256)) : null;
-    const buf = await sharp(square ?? rgb, { raw: { width: square ? Math.max(r, 256) : w, height: square ? Math.max(r, 256) : h, channels: 3 } }).resize(r, r, { fit: 'cover' }).raw().toBuffer();
-    const target = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const target = (await cover(square ? raster(square, Math.max(r, 256), Math.max(r, 256), 3) : photo, r, r)).data;
     const note = face ? 'aligned on the face found by face-api (68 landmarks, FFHQ crop)'
       : opts.align === false ? 'projected the centre crop (alignment off)' : 'no face found: projected the centre crop without alignment';
     const { ws, loss } = await this.jobs.run('project', async (ctx) => projectImage(runner.model, target, opts.steps, (s, latest) => {
@@ -403,7 +394,7 @@ export class LatentStudio {
     const runner = await this.runnerByHash(stored.modelHash);
     const [rgb] = await runner.synthesize([stored.data]);
     const png = await runner.png(rgb!, layer.latent!.display);
-    const decode = async (b: Uint8Array) => (await sharp(b).ensureAlpha().raw().toBuffer()).toString('base64');
-    return { identical: (await decode(png)) === (await decode(this.store().getAsset(layer.assetHash).bytes)), png };
+    const pixels = async (b: Uint8Array) => Buffer.from((await decode(b, { channels: 4 })).data);
+    return { identical: (await pixels(png)).equals(await pixels(this.store().getAsset(layer.assetHash).bytes)), png };
   }
 }

@@ -54,7 +54,7 @@ describe('model packages', () => {
     const dir = tempDir();
     // A mapping network has two inputs, like an inpainter, but they are z [B, 16] and psi [1].
     writeFileSync(join(dir, 'wrong.onnx'), tinyGenerator().mapping.toOnnx());
-    await expect(registry.import(join(dir, 'wrong.onnx'))).rejects.toThrow(/wrong\.onnx: input z has shape \[batch, 16\]; image \[B, 3, H, W\] in \[-1, 1\] must be \[\?, 3, \?, \?\]/);
+    await expect(registry.import(join(dir, 'wrong.onnx'))).rejects.toThrow(/wrong\.onnx: input z has shape \[batch, 16\]; image \[B, 3, H, W\] must be \[\?, 3, \?, \?\], so the input layout \(image \+ mask\) cannot be established/);
     writeFileSync(join(dir, 'junk.onnx'), 'not a model at all');
     await expect(registry.import(join(dir, 'junk.onnx'))).rejects.toThrow(/junk\.onnx is not a model onnxruntime can load/);
     const real = tinyInpainter().toOnnx();

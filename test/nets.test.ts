@@ -56,8 +56,8 @@ describe('ONNX export equals the tfjs forward pass (max abs diff ≤ 1e-4)', () 
     expect(dFine).toBeGreaterThan(1e-3);
   });
 
-  it('inpainter at a non-square size, keeping known pixels exactly', async () => {
-    const I = tinyInpainter();
+  it.each([false, true])('inpainter at a non-square size, keeping known pixels exactly (prefill %s)', async (prefill) => {
+    const I = tinyInpainter(1, prefill);
     const image = tf.randomUniform([2, 24, 40, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
     const mask = tf.tidy(() => tf.pad(tf.ones([2, 8, 12, 1]), [[0, 0], [4, 12], [10, 18], [0, 0]])) as tf.Tensor4D;
     const [out] = I.forward(image, mask);
@@ -125,7 +125,7 @@ describe('the PyTorch twins in build/models/nets.py compute what the engine comp
         expect(maxAbsDiff(img.dataSync(), t('image').dataSync())).toBeLessThanOrEqual(1e-3 * Math.max(1, tf.max(tf.abs(img)).dataSync()[0]!));
         G.dispose();
       } else {
-        const I = new Inpainter({ resolution: 256, channels: 16 });
+        const I = new Inpainter({ resolution: 256, channels: 16, prefill: true }); // build/models/train_inpainter.py CONFIG
         I.load(weights, 'G.');
         const [out2] = I.forward(nhwc(t('image')), nhwc(t('mask')));
         expect(maxAbsDiff(nchw(out2).dataSync(), t('inpainted').dataSync())).toBeLessThanOrEqual(1e-4);

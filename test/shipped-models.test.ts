@@ -54,7 +54,7 @@ describe('the shipped models', () => {
     const image = r('image'), mask = r('mask'), expected = r('inpainted');
     const onnx = await model.sessions.inpainter!.run({ image: { data: image.data, dims: image.shape }, mask: { data: mask.data, dims: mask.shape } });
     expect(maxAbsDiff(onnx.output!.data, expected.data)).toBeLessThanOrEqual(1e-4);
-    const I = new Inpainter({ resolution: 256, channels: model.card.inpainter!.channels! });
+    const I = new Inpainter({ resolution: 256, channels: model.card.inpainter!.channels!, prefill: model.card.inpainter!.prefill === 'pyramid' });
     I.load(readWeights(model.weights!), 'G.');
     const nhwc = (t: { data: Float32Array; shape: number[] }) => tf.transpose(tf.tensor4d(t.data, t.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D;
     const [out] = I.forward(nhwc(image), nhwc(mask));

@@ -18,8 +18,8 @@ export function tinyGenerator(seed = 1): Generator {
   return G;
 }
 
-export function tinyInpainter(seed = 1): Inpainter {
-  const I = new Inpainter({ resolution: 32, channels: 8 }, seed);
+export function tinyInpainter(seed = 1, prefill = false): Inpainter {
+  const I = new Inpainter({ resolution: 32, channels: 8, prefill }, seed);
   let k = 200 + seed;
   for (const [name, p] of I.namedParams()) {
     if (/bias/.test(name)) {

@@ -76,3 +76,27 @@ def start_run(a):
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     return Log(os.path.join(a.out, 'log.jsonl'))
+
+
+def load_weights(module, prefix, path, skip=()):
+    """Reads an engine weight file (export_weights' format) into `module`'s tensors named '<prefix>.<key>'; keys
+    in `skip` keep their initial values. Returns the keys loaded."""
+    with open(path, 'rb') as f:
+        assert f.read(4) == b'GNVW', f'{path} is not a GNVW weight file'
+        n = struct.unpack('<I', f.read(4))[0]
+        index = json.loads(f.read(n))
+        data = f.read()
+    state = module.state_dict()
+    loaded = []
+    for t in index['tensors']:
+        if not t['name'].startswith(prefix + '.'):
+            continue
+        key = t['name'][len(prefix) + 1:]
+        if key in skip or key not in state:
+            continue
+        count = int(np.prod(t['shape'])) if t['shape'] else 1
+        arr = np.frombuffer(data, '<f4', count, t['offset']).reshape(t['shape'])
+        state[key] = torch.from_numpy(arr.copy())
+        loaded.append(key)
+    module.load_state_dict(state)
+    return loaded

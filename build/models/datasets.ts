@@ -4,7 +4,7 @@
  * - photos/*.rgb + photos.json: the Debian wallpaper photos used for training the inpainter, downscaled so the
  *   short side is 512 px; photos listed in HELD_OUT are kept out for the inpainting quality bench.
  *
- * Usage: tsx build/models/datasets.ts [--faces N]
+ * Usage: tsx build/models/datasets.ts [--faces N] [--photos-only]
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -45,6 +45,6 @@ async function photos(): Promise<void> {
 
 mkdirSync(cache, { recursive: true });
 const nFaces = Number(process.argv[process.argv.indexOf('--faces') + 1]) || 16384;
-if (!existsSync(join(cache, 'faces64.u8')) || process.argv.includes('--force')) await faces(nFaces);
+if (!process.argv.includes('--photos-only') && (!existsSync(join(cache, 'faces64.u8')) || process.argv.includes('--force'))) await faces(nFaces);
 await photos();
 void basename;

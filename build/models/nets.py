@@ -263,10 +263,14 @@ class GatedConv(nn.Module):
 class Inpainter(nn.Module):
     """Gated-conv encoder (÷4), dilated gated middle (2, 4, 8, 16), nearest-upsampling gated decoder.
 
-    Input: the image with its hole zeroed and the mask (1 = hole). The output keeps the known pixels exactly."""
+    Input: the image with its hole zeroed (or, with prefill, pyramid-filled) and the mask (1 = hole). The output
+    keeps the known pixels exactly."""
 
-    def __init__(self, c=16):
+    def __init__(self, c=16, prefill=False):
         super().__init__()
+        # prefill: the hole arrives already filled by the classical pyramid fill, and the net learns a correction
+        # to it (fill = clamp(prefilled + residual)), so an untrained net starts at the classical fill.
+        self.prefill = prefill
         self.enc = nn.ModuleList([
             GatedConv(4, c, 5), GatedConv(c, 2 * c, 3, stride=2), GatedConv(2 * c, 2 * c),
             GatedConv(2 * c, 4 * c, 3, stride=2), GatedConv(4 * c, 4 * c)])
@@ -278,7 +282,7 @@ class Inpainter(nn.Module):
         self.to_rgb_bias = nn.Parameter(torch.zeros(3))
 
     def forward(self, image, mask):
-        x = torch.cat([image * (1 - mask), mask], 1)
+        x = torch.cat([image if self.prefill else image * (1 - mask), mask], 1)
         for layer in self.enc:
             x = layer(x)
         for layer in self.mid:
@@ -287,7 +291,8 @@ class Inpainter(nn.Module):
             if i in (0, 2):
                 x = upsample_nearest(x)
             x = layer(x)
-        fill = torch.tanh(F.conv2d(x, self.to_rgb, self.to_rgb_bias, padding=1))
+        y = F.conv2d(x, self.to_rgb, self.to_rgb_bias, padding=1)
+        fill = torch.clamp(image + y, -1, 1) if self.prefill else torch.tanh(y)
         return image * (1 - mask) + fill * mask, fill
 
 

@@ -4,16 +4,30 @@ import { join } from 'node:path';
 export interface PhotoSource { name: string; path: string; licence: string; heldOut: boolean }
 
 /**
- * The photographs in Debian's wallpaper packages (abstract and logo wallpapers are left out). Every sixth
- * photo, in name order, is held out of inpainter training so the quality bench measures unseen photos.
+ * Held out of every inpainter training run, for the quality bench: a fixed list, so that installing another
+ * wallpaper package never moves a photo the shipped model was trained on into the test set.
  */
+const HELD_OUT = new Set([
+  'lomiri-greentock_by_Peter_Nerlich', 'lomiri-Wine_by_Jakkub_Mede', 'mate-GreenMeadow', 'mate-YellowFlower',
+  'plasma-EveningGlow', 'plasma-OneStandsOut', 'plasma-Volna',
+]);
+
+/**
+ * Files in /usr/share/backgrounds that are graphic designs or renders, not photographs (checked by eye on
+ * 2026-11-25): lomiri-wallpapers-16.04's patterns, -20.04's Fossa and Painting-Colors, and all of
+ * ukui-wallpapers. gnome-backgrounds, sway-backgrounds and desktop-base hold no photographs at all.
+ */
+const NOT_PHOTOS = /analogpattern|Picture_|Fossa|Painting-Colors|2004default|firstgeneration|rhythm|string|the-mouse/;
+
+/** The photographs in Debian's wallpaper packages, with their licences (from each package's copyright file). */
 export function photoSources(): PhotoSource[] {
   const found: Omit<PhotoSource, 'heldOut'>[] = [];
   const lomiri = '/usr/share/backgrounds';
   if (existsSync(lomiri)) {
     for (const f of readdirSync(lomiri).filter((f) => f.endsWith('.jpg'))) {
-      if (/analogpattern|Picture_/.test(f)) continue; // graphic designs, not photos
-      found.push({ name: `lomiri-${f.replace(/\.jpg$/, '')}`, path: join(lomiri, f), licence: 'CC-BY-SA-3.0 (lomiri-wallpapers-16.04)' });
+      if (NOT_PHOTOS.test(f)) continue;
+      const pkg = /Kleiber|Infinite-Sea/.test(f) ? 'lomiri-wallpapers-20.04' : 'lomiri-wallpapers-16.04';
+      found.push({ name: `lomiri-${f.replace(/\.jpg$/, '')}`, path: join(lomiri, f), licence: `CC-BY-SA-4.0 / CC-BY-4.0 per file (${pkg})` });
     }
   }
   const mate = '/usr/share/backgrounds/mate/nature';
@@ -34,5 +48,5 @@ export function photoSources(): PhotoSource[] {
     }
   }
   found.sort((a, b) => a.name.localeCompare(b.name));
-  return found.map((p, i) => ({ ...p, heldOut: i % 6 === 5 }));
+  return found.map((p) => ({ ...p, heldOut: HELD_OUT.has(p.name) }));
 }

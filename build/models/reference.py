@@ -15,6 +15,7 @@ import torch
 
 from common import export_weights
 from nets import Generator, Inpainter
+from pyramid_fill import pyramid_fill
 from train_generator import CONFIG as GCONFIG
 from train_inpainter import CONFIG as ICONFIG
 
@@ -65,7 +66,7 @@ def main():
             image = G.synthesis(ws, noise='const')
         bag = Bag({'z': z, 'w': w, 'w_psi': w_psi, 'ws': ws, 'image': image})
     else:
-        net = Inpainter(ICONFIG['channels']).eval()
+        net = Inpainter(ICONFIG['channels'], prefill=ICONFIG.get('prefill') == 'pyramid').eval()
         if weights.startswith('random:'):
             torch.manual_seed(int(weights.split(':')[1]))
             for p in net.parameters():
@@ -77,6 +78,8 @@ def main():
         mask = torch.zeros(2, 1, 64, 96)
         mask[0, :, 10:40, 20:50] = 1
         mask[1, :, 30:60, 50:90] = 1
+        if net.prefill:
+            image = pyramid_fill(image, mask)  # what the engine hands a prefill net
         with torch.no_grad():
             inpainted, _ = net(image, mask)
         bag = Bag({'image': image, 'mask': mask, 'inpainted': inpainted})

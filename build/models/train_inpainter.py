@@ -1,6 +1,7 @@
 """Pretrains the shipped 256 px inpainter on random crops of Debian wallpaper photos with free-form masks.
 
 Loss (DeepFill v2): L1 on the hole and on the known region of the raw fill, plus a hinge SN-PatchGAN loss.
+With prefill, the net refines the pyramid fill (pyramid_fill.py) of holes that are half strokes, half object shapes.
 Checkpoints into OUT/checkpoint.pt and resumes from it: run the same command again.
 
   /usr/bin/python3 build/models/train_inpainter.py --out build/.cache/runs/inpaint256 --minutes 70
@@ -14,11 +15,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import export_weights, rng_state, run_arguments, save_atomic, set_rng_state, start_run
-from masks import free_form_mask
+from common import export_weights, load_weights, rng_state, run_arguments, save_atomic, set_rng_state, start_run
+from masks import training_mask
 from nets import Inpainter, PatchDiscriminator
+from pyramid_fill import pyramid_fill
 
-CONFIG = {'resolution': 256, 'channels': 16, 'd_channels': 32}
+CONFIG = {'resolution': 256, 'channels': 16, 'd_channels': 32, 'prefill': 'pyramid'}
 
 
 def load_photos(cache):
@@ -44,7 +46,9 @@ def crop(rng, photos, size, zoom=1.0):
 def main():
     p = run_arguments(batch=4)
     p.add_argument('--cache', default=os.path.join(os.path.dirname(__file__), '..', '.cache'))
-    p.add_argument('--adv', type=float, default=0.05)
+    p.add_argument('--adv', type=float, default=0.02)
+    p.add_argument('--init', help='start G from this engine weight file (the previous shipped model), except its output conv')
+    p.add_argument('--lr', type=float, default=2e-4)
     a = p.parse_args()
     log = start_run(a)
     photos = load_photos(a.cache)
@@ -52,10 +56,14 @@ def main():
 
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
-    G = Inpainter(CONFIG['channels'])
+    G = Inpainter(CONFIG['channels'], prefill=CONFIG['prefill'] == 'pyramid')
     D = PatchDiscriminator(CONFIG['d_channels'])
-    opt_g = torch.optim.Adam(G.parameters(), lr=3e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=3e-4, betas=(0.5, 0.999))
+    if CONFIG['prefill']:
+        # The output conv starts at zero: an untrained net returns the pyramid fill, and training only refines it.
+        with torch.no_grad():
+            G.to_rgb.zero_()
+    opt_g = torch.optim.Adam(G.parameters(), lr=a.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=a.lr, betas=(0.5, 0.999))
     step, seconds, images = 0, 0.0, 0
     ckpt = os.path.join(a.out, 'checkpoint.pt')
     if os.path.exists(ckpt):
@@ -66,6 +74,9 @@ def main():
         set_rng_state(s['rng'])
         rng.bit_generator.state = s['np_rng']
         log(event='resume', step=step)
+    elif a.init:
+        loaded = load_weights(G, 'G', a.init, skip=('to_rgb', 'to_rgb_bias'))
+        log(event='init', source=a.init, tensors=len(loaded))
 
     def save():
         save_atomic({'G': G.state_dict(), 'D': D.state_dict(), 'opt_g': opt_g.state_dict(), 'opt_d': opt_d.state_dict(),
@@ -82,9 +93,9 @@ def main():
         s = size // 2 if half else size
         batch = a.batch * 2 if half else a.batch
         image = torch.cat([crop(rng, photos, s, 0.5 if half else 1.0) for _ in range(batch)])
-        mask = torch.from_numpy(np.stack([free_form_mask(rng, s, s) for _ in range(batch)]))[:, None]
+        mask = torch.from_numpy(np.stack([training_mask(rng, s, s) for _ in range(batch)]))[:, None]
 
-        out, fill = G(image, mask)
+        out, fill = G(pyramid_fill(image, mask) if G.prefill else image, mask)
         l1_hole = ((fill - image).abs() * mask).sum() / mask.sum().clamp(min=1) / 3
         l1_known = ((fill - image).abs() * (1 - mask)).sum() / (1 - mask).sum().clamp(min=1) / 3
         loss_adv = -D(out, mask).mean() if a.adv > 0 else torch.zeros([])

@@ -78,6 +78,11 @@ export const methods = {
   'history.redo': method(z.object({}).strict(), ProjectState, 'Move the undo pointer to the newest child edit.'),
 
   'models.list': method(z.object({}).strict(), z.array(ModelInfo), 'The model packages installed: shipped, imported and fine-tuned.'),
+  'models.importFile': method(
+    z.object({ name: z.string().min(1).max(200), bytes: Bytes }).strict(),
+    ModelInfo,
+    'Install a model from the bytes of a file (a bare ONNX inpainter or z → image generator, named by `name`), after the checks `ganvas models import` makes.',
+  ),
 
   'inpaint.run': method(
     z.object({
@@ -86,7 +91,8 @@ export const methods = {
       mask: Bytes,
       modelId: z.string().min(1).optional(),
       margin: z.number().min(0).max(4).default(0.5),
-      feather: z.number().min(0).max(256).default(6),
+      /** Blend band outside the hole, px (engine/edit/inpaint.ts). */
+      feather: z.number().min(0).max(8).default(4),
     }).strict(),
     ProjectState,
     'Fill the masked pixels of a layer with an inpainter; the result is a new layer above it (one edit).',

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import sharp from 'sharp';
+import { cover, decode, encode } from '../image/raster.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from '../api/errors.js';
@@ -9,8 +9,11 @@ import { Engine, VERSION } from '../engine.js';
 import { serve } from '../serve/server.js';
 import { ProjectStore } from '../store/project-store.js';
 import { userModelsDir } from '../runtime/registry.js';
+import { describeIo, parseRange, type Range } from '../runtime/inpainter-io.js';
 import { fineTune } from '../train/fine-tune.js';
 import { inpaintFile, pairFolder } from '../edit/inpaint-file.js';
+import { defaultInpaintParams, MAX_FEATHER } from '../edit/inpaint.js';
+import { inpaintModel } from '../edit/inpaint-model.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const rendererDir = join(root, 'dist', 'renderer');
@@ -20,6 +23,25 @@ const int = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 };
+
+const rangeArg = (v: string) => {
+  const r = parseRange(v);
+  if (!r) throw new InvalidArgumentError('expected lo..hi, e.g. 0..1, -1..1 or 0..255');
+  return r;
+};
+const maskHoleArg = (v: string) => {
+  if (!['0', '1', '255'].includes(v)) throw new InvalidArgumentError('expected 1, 0 or 255');
+  return Number(v);
+};
+const roundingArg = (v: string) => {
+  if (v !== 'round' && v !== 'truncate') throw new InvalidArgumentError('expected round or truncate');
+  return v;
+};
+interface ImportFlags {
+  id?: string; name?: string; licence?: string; resolution?: number;
+  imageRange?: Range; maskHole?: number; outputRange?: Range; outputRounding?: 'round' | 'truncate'; eraseHole?: boolean;
+  size?: number; multiple?: number; maxSide?: number;
+}
 
 const cliEngine = (home?: string) => new Engine({ host: 'cli', hostDetail: 'command line', home });
 
@@ -97,8 +119,8 @@ project
     const layer = r.state.layers.at(-1)!;
     const latent = await engine.handlers['latent.get']({ layerId: layer.id });
     const runner = await engine.latent.runner(latent.modelId);
-    const [target] = await Promise.resolve([await sharp(readFileSync(image)).autoOrient().resize(runner.resolution, runner.resolution, { fit: 'cover' }).png().toBuffer()]);
-    writeFileSync(join(out, 'target.png'), target!);
+    const photo = await decode(readFileSync(image), { name: basename(image), channels: 3 });
+    writeFileSync(join(out, 'target.png'), await encode(await cover(photo, runner.resolution, runner.resolution), 'png'));
     writeFileSync(join(out, 'projected.png'), (await engine.handlers['asset.get']({ hash: layer.assetHash })).bytes);
     writeFileSync(join(out, 'latent.f32'), new Uint8Array(latent.ws.buffer, latent.ws.byteOffset, latent.ws.byteLength));
     writeFileSync(join(out, 'latent.json'), JSON.stringify({ model: latent.modelId, hash: latent.modelHash, space: 'w+', rows: latent.numWs, dim: latent.wDim, loss: r.loss, steps: o.steps, note: r.note }, null, 2));
@@ -154,10 +176,30 @@ models
   .option('--name <name>', 'display name')
   .option('--licence <licence>', 'the licence of the weights, shown with the model')
   .option('--resolution <px>', 'the size the model works at, when the file does not fix it', int)
-  .action(async (path: string, o: { id?: string; name?: string; licence?: string; resolution?: number }) => {
+  .option('--image-range <lo..hi>', 'inpainter: what pixels 0..255 become in its image input (0..1, -1..1, 0..255)', rangeArg)
+  .option('--mask-hole <value>', 'inpainter: the mask value that marks the hole (1, 0 or 255)', maskHoleArg)
+  .option('--output-range <lo..hi>', 'inpainter: the range of its output (0..1, -1..1, 0..255)', rangeArg)
+  .option('--output-rounding <how>', 'inpainter: a float output to 8 bits: round | truncate', roundingArg)
+  .option('--erase-hole', 'inpainter: zero the image under the hole before feeding it')
+  .option('--no-erase-hole', 'inpainter: feed the pixels under the hole as they are')
+  .option('--size <px>', 'inpainter: the one square size it runs at', int)
+  .option('--multiple <n>', 'inpainter: working sizes are multiples of this', int)
+  .option('--max-side <px>', 'inpainter: the longest side a crop is run at', int)
+  .action(async (path: string, o: ImportFlags) => {
     const engine = cliEngine(program.opts().home);
-    const m = await engine.models.import(resolve(path), o);
+    const io = { imageRange: o.imageRange, maskHole: o.maskHole, outputRange: o.outputRange, outputRounding: o.outputRounding, eraseHole: o.eraseHole, size: o.size, multiple: o.multiple, maxSide: o.maxSide };
+    // The conventions told, as flags again, for the card's provenance.
+    const told = Object.entries(io).filter(([, v]) => v !== undefined).map(([k, v]) => {
+      const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      return typeof v === 'boolean' ? (v ? flag : flag.replace('--', '--no-')) : `${flag} ${Array.isArray(v) ? v.join('..') : v}`;
+    });
+    const m = await engine.models.import(resolve(path), {
+      id: o.id, name: o.name, licence: o.licence, resolution: o.resolution, io,
+      command: ['ganvas models import', basename(path), ...told].join(' '),
+    });
     console.log(`installed ${m.id} (${m.kind}, ${m.resolution} px, ${m.hash.slice(0, 12)})`);
+    const card = (await engine.models.get(m.id)).card;
+    if (card.inpainter?.io) for (const line of describeIo(card.inpainter.io, card.inpainter)) console.log(`  ${line}`);
   });
 
 program
@@ -168,14 +210,14 @@ program
   .requiredOption('-o, --out <path>', 'output file (format from its extension), or folder in folder mode')
   .option('--model <id>', 'inpainter to use (default: the first installed)')
   .option('--margin <ratio>', 'context around each hole, as a share of its size', Number, 0.5)
-  .option('--feather <px>', 'blend width inside the hole edge', Number, 6)
+  .option('--feather <px>', `blend band outside the hole, 0–${MAX_FEATHER} px`, Number, defaultInpaintParams.feather)
   .action(async (input: string, o: { mask?: string; maskDir?: string; out: string; model?: string; margin: number; feather: number }) => {
     const engine = cliEngine(program.opts().home);
     const id = o.model ?? engine.models.list().models.find((m) => m.kind === 'inpainter')?.id;
     if (!id) throw new EngineError('not_found', 'no inpainter is installed');
-    const model = await engine.models.get(id);
-    if (model.card.kind !== 'inpainter') throw new EngineError('bad_request', `${id} is not an inpainter`);
-    const run = { session: model.sessions.inpainter!, size: model.card.resolution };
+    const model = await engine.inpainter(id);
+    const run = inpaintModel(model);
+    if (!(o.feather >= 0 && o.feather <= MAX_FEATHER)) throw new EngineError('bad_request', `--feather must be 0–${MAX_FEATHER} px`);
     const params = { margin: o.margin, feather: o.feather };
     const progress = (name: string) => (done: number, total: number) => { if (total > 1) console.error(`${name}: region ${done}/${total}`); };
     if (statSync(input).isDirectory()) {

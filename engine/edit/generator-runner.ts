@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { encode, raster, resize, toChannels, type Raster } from '../image/raster.js';
 import { EngineError } from '../api/errors.js';
 import { readWeights } from '../nets/weights.js';
 import type { LoadedModel } from '../runtime/registry.js';
@@ -67,9 +67,12 @@ export class GeneratorRunner {
 
   /** RGB at the model's size → PNG at `display` px (nearest-neighbour, so pixels stay crisp). */
   async png(rgb: Uint8Array, display = this.resolution): Promise<Uint8Array> {
-    const buf = await sharp(rgb, { raw: { width: this.resolution, height: this.resolution, channels: 3 } })
-      .resize(display, display, { kernel: 'nearest' }).ensureAlpha().png().toBuffer();
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return encode(toChannels(await this.tile(rgb, display), 4), 'png');
+  }
+
+  /** RGB at the model's size → a raster at `display` px (nearest-neighbour). */
+  async tile(rgb: Uint8Array, display = this.resolution): Promise<Raster> {
+    return resize(raster(rgb, this.resolution, this.resolution, 3), display, display, 'nearest');
   }
 
   async rgba(rgb: Uint8Array): Promise<Uint8Array> {

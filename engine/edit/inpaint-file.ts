@@ -1,33 +1,25 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import sharp from 'sharp';
-import { EngineError } from '../api/errors.js';
-import { MAX_PIXELS } from '../image/decode.js';
-import type { Session } from '../runtime/onnx.js';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { decode, encode, formatOf } from '../image/raster.js';
 import { decodeMask, inpaintRaster, type InpaintParams } from './inpaint.js';
+import type { InpaintModel } from './inpaint-model.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?|gif|avif)$/i;
 
 /**
  * The command line's inpaint: an image file and a mask file (white = fill) to an output file whose format
  * follows its extension. EXIF rotation is applied to both; grey, 16-bit and CMYK inputs become 8-bit sRGB.
+ * The output is written to a temporary file and renamed, so a killed run never leaves a half-written file.
  */
-export async function inpaintFile(imagePath: string, maskPath: string, outPath: string, model: { session: Session; size: number }, params: InpaintParams, onRegion?: (done: number, total: number) => void): Promise<{ width: number; height: number }> {
-  let data: Buffer, width: number, height: number;
-  try {
-    const r = await sharp(readFileSync(imagePath), { limitInputPixels: MAX_PIXELS, failOn: 'truncated' }).autoOrient().toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    ({ data } = r);
-    ({ width, height } = r.info);
-  } catch (err) {
-    throw new EngineError('bad_image', `${basename(imagePath)} could not be read (${(err as Error).message.split('\n')[0]})`);
-  }
-  const mask = await decodeMask(readFileSync(maskPath), width, height, basename(maskPath));
-  const out = await inpaintRaster({ data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height }, mask, model.session, model.size, params, onRegion);
-  const img = sharp(out, { raw: { width, height, channels: 4 } });
-  const ext = extname(outPath).toLowerCase();
-  const encoded = ext === '.jpg' || ext === '.jpeg' ? img.flatten({ background: '#ffffff' }).jpeg({ quality: 95 }) : ext === '.webp' ? img.webp({ lossless: true }) : img.png();
-  writeFileSync(outPath, await encoded.toBuffer());
-  return { width, height };
+export async function inpaintFile(imagePath: string, maskPath: string, outPath: string, model: InpaintModel, params: InpaintParams, onRegion?: (done: number, total: number) => void): Promise<{ width: number; height: number }> {
+  const img = await decode(readFileSync(imagePath), { name: basename(imagePath), channels: 4 });
+  const mask = await decodeMask(readFileSync(maskPath), img.width, img.height, basename(maskPath));
+  const out = await inpaintRaster(img, mask, model, params, onRegion);
+  const bytes = await encode({ ...img, data: out }, formatOf(outPath));
+  const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, outPath);
+  return { width: img.width, height: img.height };
 }
 
 /** Pairs the images of a folder with the masks of another by file name without extension. */

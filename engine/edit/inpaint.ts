@@ -1,96 +1,111 @@
-import sharp, { type OutputInfo } from 'sharp';
+/**
+ * Object removal: fills the painted holes of an RGBA raster with an inpainter, one context crop per group of
+ * nearby holes (ARCHITECTURE.md, "Inpainting pipeline").
+ *
+ * Per crop: the crop runs at its own aspect and scale, scaled down only to the model's cap; the model gets
+ * exactly the painted hole at that size (a working pixel is hole if any photo pixel under it is); the fill is
+ * scaled back and pasted. Every hole pixel takes the fill outright, so nothing of the removed object survives;
+ * the seam is blended *outside* the hole, over a band `feather` px wide where the fill's weight falls from 1 to
+ * 0 with the Euclidean distance to the hole (IOPaint and MI-GAN grow the mask the same way). Beyond the band
+ * every pixel keeps its exact value, and alpha is never changed.
+ */
 import { EngineError } from '../api/errors.js';
-import type { Session } from '../runtime/onnx.js';
-import { contextCrops, featherInside, holeRegions, type Box } from './mask-regions.js';
+import { crop as cropRaster, decode, encode, raster, resize, toChannels, type Raster } from '../image/raster.js';
+import { workingSize, type InpaintModel } from './inpaint-model.js';
+import { contextCrops, distanceToMask, holeRegions, type Box } from './mask-regions.js';
 
 export interface InpaintParams {
-  /** Context around each hole, as a share of the hole's size on each side. */
+  /** Context around each hole, as a share of the hole's larger side, on each side. */
   margin: number;
-  /** Width in px of the blend inside the hole's edge. */
+  /** Width in px of the blend band outside the hole (0–8): the hole is grown by this much. */
   feather: number;
 }
-export const defaultInpaintParams: InpaintParams = { margin: 0.5, feather: 6 };
+export const MAX_FEATHER = 8;
+export const defaultInpaintParams: InpaintParams = { margin: 0.5, feather: 4 };
 
-export interface Raster { data: Uint8Array; width: number; height: number } // RGBA
-
-async function resizeRaw(data: Uint8Array, w: number, h: number, channels: 1 | 3, tw: number, th: number): Promise<Uint8Array> {
-  if (w === tw && h === th) return data;
-  const buf = await sharp(data, { raw: { width: w, height: h, channels } }).resize(tw, th, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+/** The hole at the working size: a working pixel is hole if any photo pixel under its footprint is. */
+export function holeAtSize(hole: Raster, width: number, height: number): Raster {
+  if (hole.width === width && hole.height === height) return hole;
+  const out = new Uint8Array(width * height);
+  const sx = hole.width / width, sy = hole.height / height;
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.floor(y * sy), y1 = Math.max(y0 + 1, Math.ceil((y + 1) * sy));
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.floor(x * sx), x1 = Math.max(x0 + 1, Math.ceil((x + 1) * sx));
+      let any = 0;
+      for (let yy = y0; yy < Math.min(y1, hole.height) && !any; yy++) {
+        for (let xx = x0; xx < Math.min(x1, hole.width); xx++) if (hole.data[yy * hole.width + xx]) { any = 255; break; }
+      }
+      out[y * width + x] = any;
+    }
+  }
+  return raster(out, width, height, 1);
 }
 
-/** Runs the inpainter on one crop at the model's size and returns the fill at the crop's size (RGB). */
-async function fillCrop(img: Raster, mask: Uint8Array, crop: Box, session: Session, size: number): Promise<{ rgb: Uint8Array; hole: Uint8Array }> {
-  const w = crop.x1 - crop.x0, h = crop.y1 - crop.y0;
-  const rgb = new Uint8Array(w * h * 3), hole = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const s = ((crop.y0 + y) * img.width + crop.x0 + x);
-    rgb.set(img.data.subarray(s * 4, s * 4 + 3), (y * w + x) * 3);
-    hole[y * w + x] = mask[s] ? 255 : 0;
-  }
-  const small = await resizeRaw(rgb, w, h, 3, size, size);
-  // Any trace of the hole after resampling stays a hole, so no masked pixel is left unseen by the model.
-  const smallHole = await resizeRaw(hole, w, h, 1, size, size);
-  const image = new Float32Array(3 * size * size), m = new Float32Array(size * size);
-  for (let i = 0; i < size * size; i++) {
-    m[i] = smallHole[i]! > 0 ? 1 : 0;
-    for (let c = 0; c < 3; c++) image[c * size * size + i] = small[i * 3 + c]! / 127.5 - 1;
-  }
-  const out = await session.run({ image: { data: image, dims: [1, 3, size, size] }, mask: { data: m, dims: [1, 1, size, size] } });
-  const result = Object.values(out)[0]!.data;
-  const fill = new Uint8Array(3 * size * size);
-  for (let i = 0; i < size * size; i++) for (let c = 0; c < 3; c++) {
-    fill[i * 3 + c] = Math.max(0, Math.min(255, Math.round((result[c * size * size + i]! + 1) * 127.5)));
-  }
-  return { rgb: await resizeRaw(fill, size, size, 3, w, h), hole };
+/** Blend weight of the fill at each pixel of a crop: 1 in the hole, falling linearly to 0 at `feather` px outside. */
+export function blendWeights(hole: Raster, feather: number): Float32Array {
+  const d = distanceToMask(hole.data, hole.width, hole.height);
+  const f = Math.min(MAX_FEATHER, Math.max(0, feather));
+  return Float32Array.from(d, (v) => (v === 0 ? 1 : f > 0 ? Math.max(0, 1 - v / f) : 0));
+}
+
+/** Grows a crop to multiples of `multiple` where the image allows, so that a crop at scale 1 is not resampled. */
+function alignCrop(b: Box, multiple: number, width: number, height: number): Box {
+  const fit = (lo: number, hi: number, limit: number): [number, number] => {
+    const size = Math.min(limit, Math.ceil((hi - lo) / multiple) * multiple);
+    const start = Math.max(0, Math.min(lo - Math.floor((size - (hi - lo)) / 2), limit - size));
+    return [start, start + size];
+  };
+  const [x0, x1] = fit(b.x0, b.x1, width);
+  const [y0, y1] = fit(b.y0, b.y1, height);
+  return { x0, y0, x1, y1 };
 }
 
 /**
- * Fills the holes of `mask` (non-zero = fill; same size as the image) with the inpainter, one context crop per
- * group of nearby holes, resized to the model's size and back, and blended with a feather that stays inside
- * the hole: every pixel outside the mask keeps its exact value, and alpha is never changed.
+ * Fills the holes of `mask` (non-zero = fill; one byte per pixel of `img`) and returns new RGBA pixels.
+ * `onRegion(done, total)` reports progress per crop.
  */
-export async function inpaintRaster(img: Raster, mask: Uint8Array, session: Session, modelSize: number, params: InpaintParams = defaultInpaintParams, onRegion?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+export async function inpaintRaster(img: Raster, mask: Uint8Array, model: InpaintModel, params: InpaintParams = defaultInpaintParams, onRegion?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+  if (img.channels !== 4) throw new Error(`inpaintRaster: needs RGBA, got ${img.channels} channels`);
   if (mask.length !== img.width * img.height) throw new EngineError('bad_request', `the mask is ${mask.length} px but the image is ${img.width}×${img.height}`);
-  const crops = contextCrops(holeRegions(mask, img.width, img.height), img.width, img.height, params.margin);
-  if (crops.length === 0) throw new EngineError('bad_request', 'the mask is empty: paint over what should be filled, then inpaint');
+  const feather = Math.min(MAX_FEATHER, Math.max(0, Math.round(params.feather)));
+  const boxes = holeRegions(mask, img.width, img.height);
+  if (boxes.length === 0) throw new EngineError('bad_request', 'the mask is empty: paint over what should be filled, then inpaint');
+  const crops = contextCrops(boxes, img.width, img.height, params.margin, feather)
+    .map((c) => (model.sizing.fixed ? c : alignCrop(c, model.sizing.multiple, img.width, img.height)));
   const out = new Uint8Array(img.data);
+  const rgb = toChannels(img, 3);
+  const holeAll = raster(Uint8Array.from(mask, (v) => (v ? 255 : 0)), img.width, img.height, 1);
   onRegion?.(0, crops.length);
-  for (const [i, crop] of crops.entries()) {
+  for (const [i, c] of crops.entries()) {
     if (signal?.aborted) throw new EngineError('cancelled', 'inpainting was cancelled');
-    const { rgb, hole } = await fillCrop(img, mask, crop, session, modelSize);
-    const w = crop.x1 - crop.x0, h = crop.y1 - crop.y0;
-    const alpha = featherInside(hole, w, h, params.feather);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const a = alpha[y * w + x]!;
+    const rect = { x: c.x0, y: c.y0, width: c.x1 - c.x0, height: c.y1 - c.y0 };
+    const photo = cropRaster(rgb, rect), hole = cropRaster(holeAll, rect);
+    const size = workingSize(rect.width, rect.height, model.sizing);
+    const small = await model.fill(await resize(photo, size.width, size.height, 'cubic'), holeAtSize(hole, size.width, size.height));
+    const fill = await resize(small, rect.width, rect.height, 'cubic');
+    const alpha = blendWeights(hole, feather);
+    for (let y = 0; y < rect.height; y++) for (let x = 0; x < rect.width; x++) {
+      const a = alpha[y * rect.width + x]!;
       if (a === 0) continue;
-      const d = ((crop.y0 + y) * img.width + crop.x0 + x) * 4;
-      for (let c = 0; c < 3; c++) out[d + c] = Math.round(img.data[d + c]! * (1 - a) + rgb[(y * w + x) * 3 + c]! * a);
+      const s = (y * rect.width + x) * 3, d = ((rect.y + y) * img.width + rect.x + x) * 4;
+      for (let ch = 0; ch < 3; ch++) out[d + ch] = a === 1 ? fill.data[s + ch]! : Math.round(img.data[d + ch]! * (1 - a) + fill.data[s + ch]! * a);
     }
     onRegion?.(i + 1, crops.length);
   }
   return out;
 }
 
-/** A mask image (any format sharp reads) → one byte per pixel, 1 where it is light (white = fill). */
+/** A mask image (any format the raster module reads) → one byte per pixel, 1 where it is light (white = fill). */
 export async function decodeMask(bytes: Uint8Array, width: number, height: number, what = 'mask'): Promise<Uint8Array> {
-  let data: Buffer, info: OutputInfo;
-  try {
-    ({ data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: 120_000_000 }).autoOrient().flatten({ background: '#000000' }).greyscale().raw().toBuffer({ resolveWithObject: true }));
-  } catch (err) {
-    throw new EngineError('bad_image', `${what} is not an image Ganvas can read (${(err as Error).message.split('\n')[0]})`);
+  const grey = await decode(bytes, { name: what, channels: 1, background: '#000000' });
+  if (grey.width !== width || grey.height !== height) {
+    throw new EngineError('bad_request', `${what} is ${grey.width}×${grey.height} but the image is ${width}×${height}; a mask must match its image`);
   }
-  if (info.width !== width || info.height !== height) {
-    throw new EngineError('bad_request', `${what} is ${info.width}×${info.height} but the image is ${width}×${height}; a mask must match its image`);
-  }
-  const mask = new Uint8Array(width * height);
-  for (let i = 0; i < mask.length; i++) mask[i] = data[i * info.channels]! >= 128 ? 1 : 0;
-  return mask;
+  return Uint8Array.from(grey.data, (v) => (v >= 128 ? 1 : 0));
 }
 
 /** One byte per pixel (non-zero = fill) → a greyscale PNG, white = fill. */
 export async function encodeMaskPng(mask: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  const grey = Uint8Array.from(mask, (v) => (v ? 255 : 0));
-  const buf = await sharp(grey, { raw: { width, height, channels: 1 } }).png().toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return encode(raster(Uint8Array.from(mask, (v) => (v ? 255 : 0)), width, height, 1), 'png');
 }

@@ -1,4 +1,4 @@
-/** Connected hole regions of a mask and the square crops the inpainter works on. */
+/** Connected hole regions of a mask, the context crops the inpainter works on, and distances to a mask. */
 
 export interface Box { x0: number; y0: number; x1: number; y1: number } // half-open
 
@@ -36,18 +36,14 @@ export function holeRegions(mask: Uint8Array, width: number, height: number): Bo
 }
 
 /**
- * The square crop around a hole that gives the inpainter context on every side: the hole's box grown by
- * `margin` × its size (at least 16 px), clamped to the image. Crops that overlap are merged and recomputed, so
- * every pixel is filled once.
+ * The crop around a hole that gives the inpainter context on every side, at the hole's own aspect: the hole's
+ * box grown on each side by `margin` × its larger side (at least 32 px, and always past the blend band),
+ * clamped to the image. Crops that overlap are merged and recomputed, so every pixel is filled once.
  */
-export function contextCrops(boxes: Box[], width: number, height: number, margin: number): Box[] {
+export function contextCrops(boxes: Box[], width: number, height: number, margin: number, band = 0): Box[] {
   const grow = (b: Box): Box => {
-    const side = Math.min(Math.max(width, height), Math.ceil(Math.max(b.x1 - b.x0, b.y1 - b.y0) * (1 + 2 * margin)) + 32);
-    const cx = (b.x0 + b.x1) / 2, cy = (b.y0 + b.y1) / 2;
-    const w = Math.min(side, width), h = Math.min(side, height);
-    const x0 = Math.round(Math.min(Math.max(cx - w / 2, 0), width - w));
-    const y0 = Math.round(Math.min(Math.max(cy - h / 2, 0), height - h));
-    return { x0, y0, x1: x0 + w, y1: y0 + h };
+    const pad = Math.max(32, band + 8, Math.ceil(Math.max(b.x1 - b.x0, b.y1 - b.y0) * margin));
+    return { x0: Math.max(0, b.x0 - pad), y0: Math.max(0, b.y0 - pad), x1: Math.min(width, b.x1 + pad), y1: Math.min(height, b.y1 + pad) };
   };
   const overlap = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
   let holes = boxes.slice();
@@ -67,6 +63,51 @@ export function contextCrops(boxes: Box[], width: number, height: number, margin
     }
     if (!merged) return crops;
   }
+}
+
+const FAR = 1e20; // "no mask pixel": finite, so the parabola arithmetic below stays exact for real distances
+
+/** 1-D squared distance transform of a sampled function (Felzenszwalb & Huttenlocher 2012). */
+function edt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
+  let k = 0;
+  v[0] = 0; z[0] = -Infinity; z[1] = Infinity;
+  for (let q = 1; q < n; q++) {
+    let s: number;
+    for (;;) {
+      const p = v[k]!;
+      s = ((f[q]! + q * q) - (f[p]! + p * p)) / (2 * q - 2 * p);
+      if (s <= z[k]! && k > 0) k--;
+      else break;
+    }
+    if (s <= z[k]!) { v[k] = q; z[k + 1] = Infinity; continue; } // k = 0: q replaces the first parabola
+    k++;
+    v[k] = q; z[k] = s; z[k + 1] = Infinity;
+  }
+  k = 0;
+  for (let q = 0; q < n; q++) {
+    while (z[k + 1]! < q) k++;
+    const dq = q - v[k]!;
+    d[q] = dq * dq + f[v[k]!]!;
+  }
+}
+
+/** Exact Euclidean distance (px) from each pixel to the nearest non-zero pixel of `mask`; 0 on the mask. */
+export function distanceToMask(mask: Uint8Array, w: number, h: number): Float32Array {
+  const n = Math.max(w, h);
+  const f = new Float64Array(n), d = new Float64Array(n), z = new Float64Array(n + 1), v = new Int32Array(n);
+  const grid = new Float64Array(w * h);
+  for (let i = 0; i < grid.length; i++) grid[i] = mask[i] ? 0 : FAR;
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y++) f[y] = grid[y * w + x]!;
+    edt1d(f, h, d, v, z);
+    for (let y = 0; y < h; y++) grid[y * w + x] = d[y]!;
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) f[x] = grid[y * w + x]!;
+    edt1d(f, w, d, v, z);
+    for (let x = 0; x < w; x++) grid[y * w + x] = d[x]!;
+  }
+  return Float32Array.from(grid, (g) => (g >= FAR / 2 ? Infinity : Math.sqrt(g)));
 }
 
 /** Chamfer distance (px) from each non-zero pixel of `mask` to the nearest zero pixel; 0 outside the mask. */

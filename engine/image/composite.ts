@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { decode, encode, raster, type Raster } from './raster.js';
 import type { Layer } from '../api/schemas.js';
 
 export interface RasterSource {
@@ -49,11 +49,9 @@ export async function compositeLayers(
 }
 
 export async function encodePng(rgba: Uint8Array, width: number, height: number): Promise<Uint8Array> {
-  const buf = await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return encode(raster(rgba, width, height, 4), 'png');
 }
 
-export async function decodeRgba(png: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+export async function decodeRgba(png: Uint8Array): Promise<Raster> {
+  return decode(png, { channels: 4 });
 }

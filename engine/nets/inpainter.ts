@@ -30,12 +30,22 @@ export class GatedConv extends Module {
   }
 }
 
-export interface InpainterConfig { resolution: number; channels: number }
+export interface InpainterConfig {
+  resolution: number;
+  channels: number;
+  /**
+   * The hole arrives filled by the classical pyramid fill (engine/edit/pyramid-fill.ts) and the net adds a
+   * correction: fill = clamp(prefilled + residual, -1, 1). Without it the hole arrives zeroed and fill = tanh(…).
+   */
+  prefill?: boolean;
+  /** The longest side the net is run at (model.json inpainter.maxSide). */
+  maxSide?: number;
+}
 
 /**
  * Single-stage DeepFill-style inpainter: gated encoder to ¼ size, a dilated gated middle (2, 4, 8, 16) that
  * reaches across large holes, and a nearest-upsampling gated decoder. Input is the image with the hole zeroed
- * plus the mask (1 = hole); the known pixels are passed through exactly.
+ * (or pyramid-filled, with `prefill`) plus the mask (1 = hole); the known pixels are passed through exactly.
  */
 export class Inpainter extends Module {
   readonly enc: GatedConv[];
@@ -59,10 +69,11 @@ export class Inpainter extends Module {
   /** image[B, H, W, 3] in [-1, 1], mask[B, H, W, 1] → [composited, raw fill]; H and W multiples of 4. */
   forward(image: tf.Tensor4D, mask: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
     const known = tf.sub(1, mask);
-    let x = tf.concat([tf.mul(image, known), mask], 3) as tf.Tensor4D;
+    let x = tf.concat([this.config.prefill ? image : tf.mul(image, known), mask], 3) as tf.Tensor4D;
     for (const l of [...this.enc, ...this.mid]) x = l.forward(x);
     this.dec.forEach((l, i) => (x = l.forward(i === 0 || i === 2 ? upsample2x(x) : x)));
-    const fill = tf.tanh(tf.add(conv(x, this.toRgb as tf.Tensor4D), this.toRgbBias)) as tf.Tensor4D;
+    const y = tf.add(conv(x, this.toRgb as tf.Tensor4D), this.toRgbBias);
+    const fill = (this.config.prefill ? tf.clipByValue(tf.add(image, y), -1, 1) : tf.tanh(y)) as tf.Tensor4D;
     return [tf.add(tf.mul(image, known), tf.mul(fill, mask)) as tf.Tensor4D, fill];
   }
 
@@ -73,12 +84,13 @@ export class Inpainter extends Module {
     const mask = g.input('mask', ['batch', 1, 'height', 'width']);
     const known = g.op('Sub', [g.scalar('one', 1), mask]);
     const hidden = g.op('Mul', [image, known]);
-    let x = g.op('Concat', [hidden, mask], { axis: 1 });
+    let x = g.op('Concat', [this.config.prefill ? image : hidden, mask], { axis: 1 });
     this.enc.forEach((l, i) => (x = l.onnx(g, x, `enc${i}`)));
     this.mid.forEach((l, i) => (x = l.onnx(g, x, `mid${i}`)));
     this.dec.forEach((l, i) => (x = l.onnx(g, i === 0 || i === 2 ? upsample2xOnnx(g, x) : x, `dec${i}`)));
     const w = tf.tidy(() => tf.transpose(this.toRgb, [3, 2, 0, 1]));
-    const fill = g.op('Tanh', [convOnnx(g, x, g.const('to_rgb', read(w), w.shape), 3, g.const('to_rgb_bias', read(this.toRgbBias), [3]))]);
+    const y = convOnnx(g, x, g.const('to_rgb', read(w), w.shape), 3, g.const('to_rgb_bias', read(this.toRgbBias), [3]));
+    const fill = this.config.prefill ? g.op('Clip', [g.op('Add', [image, y]), g.scalar('lo', -1), g.scalar('hi', 1)]) : g.op('Tanh', [y]);
     w.dispose();
     g.output(g.op('Add', [hidden, g.op('Mul', [fill, mask])]), 'output', ['batch', 3, 'height', 'width']);
     return g.toBytes('Ganvas gated-conv inpainter');

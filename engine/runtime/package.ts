@@ -4,6 +4,48 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { EngineError } from '../api/errors.js';
 
+const TensorType = z.enum(['uint8', 'float32']);
+/** [value of pixel 0, value of pixel 255]: [0, 255], [0, 1], [-1, 1]… */
+const ValueRange = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && hi > lo, 'a range [lo, hi] with lo < hi');
+
+/**
+ * An inpainter graph's I/O conventions, as established at import (engine/runtime/inpainter-io.ts: read from the
+ * file's declared types and shapes, measured by probe runs, or told by `ganvas models import` flags) and
+ * applied at run time by the adapter in engine/edit/inpaint-model.ts. It covers the files users already hold:
+ * MI-GAN pipelines (uint8 in and out, mask 255 = known), LaMa exports (float 0..1 in, mask 1 = hole, float
+ * 0..255 out), Ganvas's own convention (float [-1, 1], mask 1 = hole) and one-input [B, 4, H, W] exports.
+ * Sizes (fixed or a multiple) live beside it in `inpainter.fixed` / `multiple` / `maxSide`.
+ */
+export const InpainterIo = z.object({
+  /** 'image+mask': inputs image [B, 3, H, W] and mask [B, 1, H, W]; 'stacked': one input [B, 4, H, W], RGB then mask. */
+  layout: z.enum(['image+mask', 'stacked']),
+  /** Graph value names: the image input (the 4-channel one when stacked), the mask input (image+mask only), the output. */
+  names: z.object({ image: z.string().min(1), mask: z.string().min(1).optional(), output: z.string().min(1) }),
+  image: z.object({
+    type: TensorType,
+    range: ValueRange,
+    /**
+     * true: the engine sets the image to 0 (in the graph's units) inside the hole before feeding it, for graphs
+     * that read the hole's pixels (trained on erased input). false: pixels are fed as they are; the graph
+     * erases the hole itself (an MI-GAN pipeline also blends the hole's edge with them).
+     */
+    eraseHole: z.boolean(),
+  }),
+  /** Mask values: `hole` marks pixels to fill, `known` the rest (MI-GAN: 0 and 255; LaMa and Ganvas: 1 and 0). */
+  mask: z.object({ type: TensorType, hole: z.number(), known: z.number() }).refine((m) => m.hole !== m.known, 'mask.hole and mask.known must differ'),
+  output: z.object({
+    type: TensorType,
+    range: ValueRange,
+    /** A float output to 8 bits: round to nearest, or truncate as NumPy's astype(uint8) does (LaMa's post-processing). */
+    rounding: z.enum(['round', 'truncate']),
+    /** Known pixels come back as given (the graph composites); the engine keeps only hole pixels either way. */
+    composited: z.boolean(),
+  }),
+  /** How each convention was established ('declared', 'probe: …', 'flag …'), shown by `ganvas models import`. */
+  evidence: z.record(z.string(), z.string()).optional(),
+});
+export type InpainterIo = z.infer<typeof InpainterIo>;
+
 /**
  * model.json: what a model package is, where it came from and how it was made. ONNX files serve inference; a
  * package the studio can fine-tune also carries its weights (GNVW, engine/nets/weights.ts).
@@ -21,7 +63,19 @@ export const ModelCard = z.object({
     mappingLayers: z.number().int().positive().optional(),
     channels: z.record(z.string(), z.number().int().positive()).optional(),
   }).optional(),
-  inpainter: z.object({ channels: z.number().int().positive().optional() }).optional(),
+  inpainter: z.object({
+    channels: z.number().int().positive().optional(),
+    /** The longest side a crop is run at; larger crops are scaled down to it (fully convolutional nets only). */
+    maxSide: z.number().int().min(8).max(8192).optional(),
+    /** Working sizes are multiples of this (the net's total stride). */
+    multiple: z.number().int().min(1).max(256).optional(),
+    /** A classical fill the engine puts in the hole before the net refines it (engine/edit/pyramid-fill.ts). */
+    prefill: z.enum(['pyramid']).optional(),
+    /** The one square size the graph runs at (e.g. a LaMa export whose FFT was sized at export); crops are resized to it. */
+    fixed: z.number().int().min(8).max(8192).optional(),
+    /** How the graph wants its tensors; absent for Ganvas's own inpainters (float32 [-1, 1], mask 1 = hole). */
+    io: InpainterIo.optional(),
+  }).passthrough().optional(),
   licence: z.string().min(1),
   data: z.string().min(1),
   provenance: z.object({

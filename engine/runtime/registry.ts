@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelInfo } from '../api/schemas.js';
 import { EngineError } from '../api/errors.js';
+import { detectInpainterIo, type IoOverrides } from './inpainter-io.js';
 import { openSession, type Session } from './onnx.js';
 import { ModelCard, packageHash, readPackage } from './package.js';
 import { checkSignature } from './signature.js';
@@ -13,6 +14,17 @@ export const shippedModelsDir = fileURLToPath(new URL('../../assets/models', imp
 export const userModelsDir = (home: string) => join(home, 'models');
 
 type Role = 'mapping' | 'synthesis' | 'generator' | 'inpainter';
+
+export interface ImportOptions {
+  id?: string;
+  name?: string;
+  licence?: string;
+  resolution?: number;
+  /** An inpainter's conventions as told by the user; each replaces what the import probes would measure. */
+  io?: IoOverrides;
+  /** The command line recorded in provenance (default: `ganvas models import FILE`). */
+  command?: string;
+}
 export interface LoadedModel { card: ModelCard; dir: string; sessions: Partial<Record<Role, Session>>; weights?: Uint8Array }
 
 const info = (card: ModelCard): ModelInfo => ({
@@ -100,7 +112,7 @@ export class ModelRegistry {
    * Installs a package folder, or a single ONNX inpainter / z → image generator, into $GANVAS_HOME/models after
    * checking it fully; nothing is written unless every check passes.
    */
-  async import(path: string, opts: { id?: string; name?: string; licence?: string; resolution?: number } = {}): Promise<ModelInfo> {
+  async import(path: string, opts: ImportOptions = {}): Promise<ModelInfo> {
     if (!existsSync(path)) throw new EngineError('not_found', `${path} does not exist`);
     const staging = join(userModelsDir(this.home), `.import-${randomBytes(6).toString('hex')}`);
     mkdirSync(staging, { recursive: true });
@@ -117,23 +129,35 @@ export class ModelRegistry {
     }
   }
 
-  /** Writes a model.json for a bare ONNX file, deciding its kind from its inputs. */
-  private async wrapOnnx(file: string, staging: string, opts: { id?: string; name?: string; licence?: string; resolution?: number }): Promise<void> {
+  /**
+   * Writes a model.json for a bare ONNX file. Its kind comes from its inputs (two, or one [B, 4, H, W]: an
+   * inpainter; else a z → image generator); an inpainter's I/O conventions and sizes are established by
+   * engine/runtime/inpainter-io.ts (metadata, probe runs, the user's overrides) and recorded in the card.
+   */
+  private async wrapOnnx(file: string, staging: string, opts: ImportOptions): Promise<void> {
     if (extname(file).toLowerCase() !== '.onnx') throw new EngineError('bad_model', `${basename(file)}: import a model package folder or an .onnx file`);
     const bytes = readFileSync(file);
     const session = await openSession(bytes, basename(file));
-    const kind = session.inputs.length === 2 ? 'inpainter' : 'generator';
+    const inpainter = session.inputs.length === 2 || (session.inputs.length > 0 && session.inputs.some((i) => i.dims.length === 4));
+    const kind = inpainter ? 'inpainter' : 'generator';
     const outDims = session.outputs[0]?.dims ?? [];
     const declared = typeof outDims[2] === 'number' && outDims[2] > 0 ? outDims[2] : undefined;
     const zDim = session.inputs[0]?.dims[1];
     const id = opts.id ?? basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 64);
     const role = kind === 'inpainter' ? 'inpainter' : 'generator';
+    let section: object;
+    let resolution = opts.resolution ?? declared ?? 512;
+    if (inpainter) {
+      const { io, sizing } = await detectInpainterIo(session, basename(file), { ...opts.io, maxSide: opts.io?.maxSide ?? opts.resolution });
+      section = { inpainter: { maxSide: sizing.maxSide, multiple: sizing.multiple, ...(sizing.fixed ? { fixed: sizing.fixed } : {}), io } };
+      resolution = opts.resolution ?? sizing.fixed ?? 512;
+    } else {
+      section = { generator: { zDim: typeof zDim === 'number' && zDim > 0 ? zDim : 0 } };
+    }
     const card = {
-      format: 'ganvas-model-1', id, name: opts.name ?? basename(file), kind,
-      resolution: opts.resolution ?? declared ?? 512,
-      ...(kind === 'generator' ? { generator: { zDim: typeof zDim === 'number' && zDim > 0 ? zDim : 0 } } : { inpainter: {} }),
+      format: 'ganvas-model-1', id, name: opts.name ?? basename(file), kind, resolution, ...section,
       licence: opts.licence ?? 'unknown (imported by the user)', data: 'unknown (imported by the user)',
-      provenance: { source: 'imported', parent: null, command: `ganvas models import ${basename(file)}` },
+      provenance: { source: 'imported', parent: null, command: opts.command ?? `ganvas models import ${basename(file)}` },
       files: { [role]: basename(file) },
       hash: packageHash({ [role]: bytes }),
     };

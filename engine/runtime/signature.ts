@@ -1,5 +1,5 @@
 import { EngineError } from '../api/errors.js';
-import type { ModelCard } from './package.js';
+import type { InpainterIo, ModelCard } from './package.js';
 import type { Session, ValueSpec } from './onnx.js';
 
 /** One expected tensor: element type float32 and dims, where null accepts any size (batch, free height/width). */
@@ -39,6 +39,10 @@ export function checkSignature(card: ModelCard, sessions: Partial<Record<'mappin
   if (card.kind === 'inpainter') {
     const s = sessions.inpainter;
     if (!s) throw new EngineError('bad_model', `${card.id}: an inpainter package needs an inpainter ONNX file`);
+    if (card.inpainter?.io) {
+      checkInpainterIo(card.files.inpainter!, s, card.inpainter.io, card.inpainter.fixed ?? null);
+      return;
+    }
     checkAll(card.files.inpainter!, s, [image('image [B, 3, H, W] in [-1, 1]', null), { what: 'mask [B, 1, H, W] (1 = hole)', dims: [null, 1, null, null] }], [image('the inpainted image [B, 3, H, W]', null)]);
     return;
   }
@@ -53,4 +57,36 @@ export function checkSignature(card: ModelCard, sessions: Partial<Record<'mappin
   } else {
     throw new EngineError('bad_model', `${card.id}: a generator package needs mapping + synthesis ONNX files, or one generator file (z → image)`);
   }
+}
+
+/**
+ * An inpainter whose card records its conventions (an import): each named tensor must exist with the element
+ * type and shape model.json records, so a card edited to other conventions than its file's is refused.
+ */
+function checkInpainterIo(file: string, session: Session, io: InpainterIo, fixed: number | null): void {
+  const range = (r: readonly number[]) => `${r[0]}..${r[1]}`;
+  const find = (role: 'input' | 'output', name: string, what: string): ValueSpec => {
+    const list = role === 'input' ? session.inputs : session.outputs;
+    const v = list.find((x) => x.name === name);
+    if (!v) throw new EngineError('bad_model', `${file}: model.json names ${role} ${name} (${what}) but the graph's ${role}s are ${list.map((x) => x.name).join(', ')}`);
+    return v;
+  };
+  const expect = (role: 'input' | 'output', name: string, what: string, type: string, dims: (number | null)[]) => {
+    const v = find(role, name, what);
+    if (v.type !== type) throw new EngineError('bad_model', `${file}: ${role} ${name} (${what}) is ${v.type}; model.json records ${type}`);
+    const ok = v.dims.length === dims.length && dims.every((d, i) => d === null || typeof v.dims[i] !== 'number' || v.dims[i] === -1 || v.dims[i] === d);
+    if (!ok) throw new EngineError('bad_model', `${file}: ${role} ${name} has shape ${fmt(v.dims)}; ${what} must be ${fmt(dims)}`);
+  };
+  const inputs = io.layout === 'stacked' ? 1 : 2;
+  if (session.inputs.length !== inputs) {
+    throw new EngineError('bad_model', `${file}: has ${session.inputs.length} input(s) (${session.inputs.map((i) => i.name).join(', ')}); model.json records ${inputs} (${io.layout})`);
+  }
+  const f = fixed;
+  if (io.layout === 'stacked') {
+    expect('input', io.names.image, `image + mask [B, 4, H, W], image in ${range(io.image.range)}`, io.image.type, [null, 4, f, f]);
+  } else {
+    expect('input', io.names.image, `image [B, 3, H, W] in ${range(io.image.range)}`, io.image.type, [null, 3, f, f]);
+    expect('input', io.names.mask ?? 'mask', `mask [B, 1, H, W] (${io.mask.hole} = hole)`, io.mask.type, [null, 1, f, f]);
+  }
+  expect('output', io.names.output, `image [B, 3, H, W] in ${range(io.output.range)}`, io.output.type, [null, 3, null, null]);
 }

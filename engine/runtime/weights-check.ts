@@ -29,7 +29,7 @@ export function checkWeights(card: ModelCard, bytes: Uint8Array): void {
         D.load(weights, 'D.');
       }
     } else {
-      const I = new Inpainter({ resolution: card.resolution, channels: card.inpainter?.channels ?? 16 });
+      const I = new Inpainter({ resolution: card.resolution, channels: card.inpainter?.channels ?? 16, prefill: card.inpainter?.prefill === 'pyramid' });
       nets.push(I);
       I.load(weights, 'G.');
     }

@@ -36,7 +36,10 @@ export function writePackage(dir: string, fields: CardFields, nets: PackageNets)
     files.inpainter = G.toOnnx();
     files.weights = writeWeights([...G.exportWeights('G.'), ...(nets.D ? nets.D.exportWeights('D.') : [])]);
     Object.assign(names, { inpainter: 'inpainter.onnx', weights: 'weights.gnvw' });
-    card = { format: 'ganvas-model-1', kind: 'inpainter', resolution: G.config.resolution, ...fields, inpainter: { channels: G.config.channels } };
+    card = { format: 'ganvas-model-1', kind: 'inpainter', resolution: G.config.resolution, ...fields, inpainter: {
+      channels: G.config.channels, multiple: 4,
+      ...(G.config.maxSide ? { maxSide: G.config.maxSide } : {}), ...(G.config.prefill ? { prefill: 'pyramid' as const } : {}),
+    } };
   }
   const full = ModelCard.parse({ ...card, files: names, hash: packageHash(files) });
   const staging = `${dir}.writing`;

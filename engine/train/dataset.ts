@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import sharp from 'sharp';
+import { cover, decode } from '../image/raster.js';
 import { EngineError } from '../api/errors.js';
 import { MAX_BYTES, MAX_PIXELS } from '../image/decode.js';
 
@@ -42,10 +42,8 @@ export async function loadImageFolder(dir: string, resolution: number, onFile?: 
     const name = relative(dir, file);
     try {
       if (statSync(file).size > MAX_BYTES) throw new Error(`larger than ${MAX_BYTES >> 20} MiB`);
-      const { data } = await sharp(readFileSync(file), { limitInputPixels: MAX_PIXELS, failOn: 'truncated' })
-        .autoOrient().toColourspace('srgb').flatten({ background: '#ffffff' })
-        .resize(resolution, resolution, { fit: 'cover' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      chunks.push(data);
+      const img = await decode(readFileSync(file), { name, channels: 3, background: '#ffffff' });
+      chunks.push(Buffer.from((await cover(img, resolution, resolution)).data));
     } catch (err) {
       skipped.push({ file: name, reason: (err as Error).message.split('\n')[0]! });
     }

@@ -39,15 +39,25 @@ export class Editor {
   /** Bumped after every mask change so the overlay redraws. */
   maskVersion = $state(0);
   models = $state<ModelInfo[]>([]);
-  inpaintSettings = $state({ modelId: '', feather: 6, margin: 0.5 });
+  /** feather: the blend band outside the hole, 0–8 px (the engine's inpaint.run takes no more). */
+  inpaintSettings = $state({ modelId: '', feather: 4, margin: 0.5 });
   /** Compare: while `holding`, the selected layer is hidden; `split` (0–1) shows it only right of the line. */
   compare = $state({ holding: false, split: 1 });
   private readonly masks = new Map<string, MaskCanvas>();
+  /** A brush stroke is open: its dabs are one undo step, committed when the stroke ends. */
+  private stroking = false;
   readonly latent: LatentState;
   readonly assets: AssetCache;
   private toastId = 0;
 
   selected = $derived(this.project?.layers.find((l) => l.id === this.selectedId) ?? null);
+  /** The selected layer's mask as the UI shows it: its pixel count and what Ctrl+Z / Ctrl+Shift+Z would do to it. */
+  mask = $derived.by(() => {
+    void this.maskVersion;
+    const m = this.selected ? this.masks.get(this.selected.id) : undefined;
+    const masking = this.tool !== 'move';
+    return { pixels: m?.pixels ?? 0, canUndo: masking && !!m?.canUndo, canRedo: masking && !!m?.canRedo };
+  });
 
   constructor(readonly client: EngineClient) {
     this.assets = new AssetCache(client);
@@ -120,8 +130,13 @@ export class Editor {
     }
   }
 
+  /** Images become layers; an .onnx file is installed as a model (an inpainter is then chosen for inpainting). */
   async importFiles(files: Iterable<File>): Promise<void> {
     for (const file of files) {
+      if (/\.onnx$/i.test(file.name)) {
+        await this.importModel(file);
+        continue;
+      }
       await this.run(`Importing ${file.name}…`, async () => {
         const bytes = new Uint8Array(await file.arrayBuffer());
         const hadLayers = (this.project?.layers.length ?? 0) > 0;
@@ -130,6 +145,15 @@ export class Editor {
         if (!hadLayers) this.fitRequest++;
       });
     }
+  }
+
+  async importModel(file: File): Promise<void> {
+    await this.run(`Importing model ${file.name}…`, async () => {
+      const model = await this.client.call('models.importFile', { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+      this.models = await this.client.call('models.list', {});
+      if (model.kind === 'inpainter') this.inpaintSettings.modelId = model.id;
+      this.toast('info', model.kind === 'inpainter' ? `Imported ${model.name}; it is now the inpainting model` : `Imported ${model.name} (${model.kind})`);
+    });
   }
 
   /** The mask being painted on a layer (created empty on first use; kept per layer while the app runs). */
@@ -142,9 +166,29 @@ export class Editor {
     return m;
   }
 
+  /** One undoable change to the selected layer's mask (or, inside a brush stroke, part of the stroke's one). */
   maskOp(op: (m: MaskCanvas) => void): void {
     if (!this.selected) return;
-    op(this.maskFor(this.selected));
+    const m = this.maskFor(this.selected);
+    m.begin();
+    op(m);
+    if (!this.stroking) m.commit();
+    this.maskVersion++;
+  }
+
+  beginStroke(): void {
+    this.stroking = true;
+  }
+
+  endStroke(): void {
+    this.stroking = false;
+    if (this.selected) this.masks.get(this.selected.id)?.commit();
+    this.maskVersion++;
+  }
+
+  /** Empties a layer's mask and its undo steps: it was used up by an edit, which the project's undo reverts. */
+  resetMask(layer: Layer): void {
+    this.masks.get(layer.id)?.reset();
     this.maskVersion++;
   }
 
@@ -152,12 +196,12 @@ export class Editor {
     const layer = this.selected;
     if (!layer) return this.toast('error', 'select the layer to inpaint first');
     const mask = this.maskFor(layer);
-    if (mask.coverage() === 0) return this.toast('info', 'the mask is empty: paint over what should be filled (B), then inpaint');
+    mask.commit();
+    if (mask.pixels === 0) return this.toast('info', 'the mask is empty: paint over what should be filled (B), then inpaint');
     await this.run('Inpainting…', async () => {
       const { modelId, feather, margin } = this.inpaintSettings;
       const state = await this.client.call('inpaint.run', { layerId: layer.id, mask: await mask.toPng(), modelId: modelId || undefined, feather, margin });
-      mask.clear();
-      this.maskVersion++;
+      this.resetMask(layer);
       this.setProject(state);
       const index = state.layers.findIndex((l) => l.id === layer.id);
       this.selectedId = state.layers[index + 1]?.id ?? this.selectedId;
@@ -244,12 +288,26 @@ export class Editor {
     return this.run(null, async () => this.setProject(await this.client.call('layer.delete', { id })));
   }
 
+  /** The selected layer's mask while a mask tool is active (Ctrl+Z then undoes mask changes first, as in IOPaint). */
+  private activeMask(): MaskCanvas | undefined {
+    return this.tool !== 'move' && this.selected ? this.masks.get(this.selected.id) : undefined;
+  }
+
+  /** Undoes the last mask change while a mask tool is active and there is one; else the last project edit. */
   undo() {
+    if (this.activeMask()?.undo()) {
+      this.maskVersion++;
+      return;
+    }
     if (!this.project?.canUndo) return;
     return this.run(null, async () => this.setProject(await this.client.call('history.undo', {})));
   }
 
   redo() {
+    if (this.activeMask()?.redo()) {
+      this.maskVersion++;
+      return;
+    }
     if (!this.project?.canRedo) return;
     return this.run(null, async () => this.setProject(await this.client.call('history.redo', {})));
   }
