@@ -70,7 +70,15 @@ function buildMenu(win: BrowserWindow): void {
         ],
       },
       { role: 'editMenu' },
-      { role: 'viewMenu' },
+      {
+        // Spelled out rather than role 'viewMenu', whose DevTools accelerator (Ctrl+Shift+I) is the editor's
+        // "invert mask": DevTools moves to F12.
+        label: 'View',
+        submenu: [
+          { role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools', accelerator: 'F12' }, { type: 'separator' },
+          { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' },
+        ],
+      },
       { role: 'windowMenu' },
     ]),
   );

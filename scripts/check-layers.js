@@ -1,5 +1,6 @@
-// The layering rule of DESIGN.md, checked on every import: the renderer reaches the engine only through
-// engine/api; the engine never imports Electron or the renderer; engine/api imports nothing else of ours.
+// The layering rule of ARCHITECTURE.md, checked on every import: the renderer reaches the engine only through
+// engine/api; the engine never imports Electron or the renderer; engine/api imports nothing else of ours;
+// only engine/image/raster.ts touches sharp (ARCHITECTURE.md, "Folders").
 // Usage: node scripts/check-layers.js [ROOT]   (exit 1 and one line per violation when the rule is broken)
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -15,6 +16,8 @@ const rules = [
   { from: 'engine/', forbid: (t) => t.pkg === 'electron' || (t.path?.startsWith('electron/') ?? false), why: 'the engine knows nothing of Electron' },
   { from: 'engine/', forbid: (t) => t.path?.startsWith('renderer/') ?? false, why: 'the engine knows nothing of the renderer' },
   { from: 'engine/api/', forbid: (t) => t.path !== null && !t.path.startsWith('engine/api/'), why: 'engine/api imports nothing else of ours' },
+  { from: 'engine/', except: ['engine/image/raster.ts'], forbid: (t) => t.pkg === 'sharp', why: 'pixels go through the one pixel module, engine/image/raster.ts' },
+  { from: 'engine/image/', forbid: (t) => t.path !== null && !/^engine\/(image|api)\//.test(t.path), why: 'engine/image may import only engine/api' },
   { from: 'engine/store/', forbid: (t) => t.path !== null && !/^engine\/(store|api)\//.test(t.path), why: 'engine/store may import only engine/api' },
 ];
 
@@ -50,7 +53,7 @@ for (const top of ['renderer', 'engine', 'electron']) {
       const spec = m[1] ?? m[2] ?? m[3];
       const t = target(file, spec);
       for (const rule of rules) {
-        if (rel.startsWith(rule.from) && rule.forbid(t)) violations.push(`${rel}: imports ${spec} — ${rule.why}`);
+        if (rel.startsWith(rule.from) && !(rule.except ?? []).includes(rel) && rule.forbid(t)) violations.push(`${rel}: imports ${spec} — ${rule.why}`);
       }
     }
   }

@@ -185,7 +185,7 @@ const nonComposited = () => graph((g, image, mask) => {
   return g.op('Sigmoid', [g.op('Conv', [g.op('Concat', [erased, mask], { axis: 1 }), w, b], { kernel_shape: { ints: [1, 1] } })]);
 });
 
-describe('inpainter conventions that cannot be established', () => {
+describe('inpainter conventions on small graphs', () => {
   it('refuses a file with three inputs, naming the input layout', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'three.onnx'), graph((g, image, mask) => g.op('Add', [image, g.op('Mul', [mask, 'strength'])]), true));

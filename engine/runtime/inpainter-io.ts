@@ -180,10 +180,8 @@ function probeImage(w: number, h: number): Uint8Array {
   return rgb;
 }
 
+/** The probe: a hole R (the centred half of each side), image i0, and i1 = i0 with R's interior inverted. */
 interface Probe {
-  w: number; h: number;
-  /** The probe hole R: a centred rectangle. */
-  r: { x0: number; y0: number; x1: number; y1: number };
   i0: Uint8Array; i1: Uint8Array;
   /** Pixels well inside R (where i1 differs from i0) and well outside it. */
   inner: number[]; outer: number[];
@@ -207,7 +205,7 @@ function makeProbe(w: number, h: number): Probe {
       outer.push(i);
     }
   }
-  return { w, h, r, i0, i1, inner, outer, inR };
+  return { i0, i1, inner, outer, inR };
 }
 
 /** Least-squares fit y = a·x + b over the given pixels (all channels); rel = rms residual / std(y). */
@@ -223,7 +221,7 @@ function affineFit(x: ArrayLike<number>, y: ArrayLike<number>, pixels: number[],
   let ss = 0;
   for (const i of pixels) for (let c = 0; c < 3; c++) ss += (y[c * n + i]! - a * x[c * n + i]! - b) ** 2;
   const rms = Math.sqrt(ss / k);
-  return { a, b, rel: vy > 0 ? rms / Math.sqrt(vy) : (rms === 0 ? Infinity : Infinity) };
+  return { a, b, rel: vy > 0 ? rms / Math.sqrt(vy) : Infinity }; // a constant output never counts as coming back
 }
 
 const meanAbsDiff = (p: ArrayLike<number>, q: ArrayLike<number>, pixels: number[], n: number) => {
@@ -423,9 +421,11 @@ export async function detectInpainterIo(session: Session, file: string, over: Io
     // Only -1..1 has negatives (a clear share of the span, not a linear output's undershoot); only 0..255 passes 1.5.
     return hMin < -0.02 || hMin < -0.25 * (hMax - hMin) ? [-1, 1] : hMax > 1.5 ? [0, 255] : [0, 1];
   };
+  // How far a measured map may sit from a usual range's: exact for a compositing graph, loose for a rough return.
+  const share = composited ? 0.02 : 0.15;
   const snap = (r: Range): Range => {
     const width = r[1] - r[0];
-    return RANGES.find((c) => close(r[0], c[0], 0.02 * width) && close(r[1], c[1], 0.02 * width)) ?? [Number(r[0].toPrecision(4)), Number(r[1].toPrecision(4))];
+    return RANGES.find((c) => close(r[0], c[0], share * width) && close(r[1], c[1], share * width)) ?? [Number(r[0].toPrecision(4)), Number(r[1].toPrecision(4))];
   };
   const imageKnown = imageType === 'uint8' || over.imageRange !== undefined;
   const outKnown = outType === 'uint8' || over.outputRange !== undefined;
@@ -450,10 +450,10 @@ export async function detectInpainterIo(session: Session, file: string, over: Io
       evidence.imageRange = `${measured} ${mapping} with the output in ${fmtRange(io.output.range)}`;
     } else {
       // Both float and untold: the pairs of usual ranges whose affine map matches the fit.
-      const tol = (r: Range) => 0.02 * (r[1] - r[0]);
+      const tol = (r: Range) => share * (r[1] - r[0]);
       const pairs = RANGES.flatMap((ri) => RANGES.map((ro) => ({ ri, ro, a: (ro[1] - ro[0]) / (ri[1] - ri[0]), b: 0 })))
         .map((q) => ({ ...q, b: q.ro[0] - q.a * q.ri[0] }))
-        .filter((q) => close(fit.a, q.a, 0.02 * q.a) && close(fit.b, q.b, tol(q.ro)));
+        .filter((q) => close(fit.a, q.a, share * q.a) && close(fit.b, q.b, tol(q.ro)));
       let pick = pairs[0];
       if (pairs.length > 1) {
         const fr = await fillRange();
