@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url);
 export type TrainingBackend = 'tensorflow' | 'wasm' | 'cpu';
 
 /**
- * Picks the fastest tfjs backend that loads on this machine, in DESIGN.md's order: libtensorflow (tfjs-node-gpu
+ * Picks the fastest tfjs backend that loads on this machine, in the order of ../shared/DESIGN.md "Compute": libtensorflow (tfjs-node-gpu
  * on CUDA machines, else tfjs-node), WebAssembly, plain JS. The optional native packages are imported inside
  * try/catch: where they are absent or their library is missing, the next one is used.
  */
