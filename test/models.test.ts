@@ -115,3 +115,18 @@ describe('model packages', () => {
     void shipped;
   });
 });
+
+describe('models.importFile (an .onnx dropped on the editor)', () => {
+  it('installs the bytes under their file name, and a second drop of the same id is refused without a trace', async () => {
+    const { home, shipped } = setup();
+    const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: shipped });
+    const bytes = tinyInpainter(9).toOnnx();
+    const info = await engine.handlers['models.importFile']({ name: 'My Inpainter.onnx', bytes });
+    expect([info.kind, info.source]).toEqual(['inpainter', 'imported']);
+    const installed = await engine.models.get(info.id);
+    expect(Buffer.from(readFileSync(join(installed.dir, installed.card.files.inpainter!))).equals(Buffer.from(bytes))).toBe(true);
+    await expect(engine.handlers['models.importFile']({ name: 'My Inpainter.onnx', bytes })).rejects.toThrow(/already installed/);
+    expect(engine.models.list().models.filter((m) => m.id === info.id)).toHaveLength(1);
+    engine.close();
+  });
+});

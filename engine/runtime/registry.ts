@@ -158,12 +158,13 @@ export class ModelRegistry {
       format: 'ganvas-model-1', id, name: opts.name ?? basename(file), kind, resolution, ...section,
       licence: opts.licence ?? 'unknown (imported by the user)', data: 'unknown (imported by the user)',
       provenance: { source: 'imported', parent: null, command: opts.command ?? `ganvas models import ${basename(file)}` },
-      files: { [role]: basename(file) },
+      // Stored under its role's name: the user's file name (spaces, accents …) stays in `name` only.
+      files: { [role]: `${role}.onnx` },
       hash: packageHash({ [role]: bytes }),
     };
     const parsed = ModelCard.safeParse(card);
     if (!parsed.success) throw new EngineError('bad_model', `${basename(file)}: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-    writeFileSync(join(staging, basename(file)), bytes);
+    writeFileSync(join(staging, `${role}.onnx`), bytes);
     writeFileSync(join(staging, 'model.json'), JSON.stringify(parsed.data, null, 2));
   }
 }
