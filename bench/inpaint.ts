@@ -9,8 +9,8 @@
  *   Ganvas     inpaintRaster (engine/edit/inpaint.ts) with the shipped inpaint256 from ModelRegistry, the path
  *              the editor and `ganvas inpaint` take, at the photo's working size
  *   Telea      cv2.inpaint(img, hole, 3, cv2.INPAINT_TELEA), at the photo's working size
- *   shift-map  cv2.xphoto.inpaint(…, INPAINT_SHIFTMAP), exemplar-based; at most --shiftmap-side px on the long
- *              side (it takes minutes per photo at 1920 px on 2 cores), its fill scaled back up
+ *   shift-map  cv2.xphoto.inpaint(…, INPAINT_SHIFTMAP), exemplar-based; at most --shiftmap-side px (512) on the
+ *              long side, its fill scaled back up: at 1920 px it took 20–210 s per photo on 2 cores
  *
  * (the peers through bench/inpaint_peers.py with Debian's python3-opencv). L1, PSNR and SSIM over the hole are
  * computed once, here (bench/inpaint-metrics.ts), for all methods; each method's hole pixels are put into the
@@ -88,6 +88,8 @@ async function loadRgb(path: string, width: number, height: number, fit: 'fill' 
 }
 
 const work = mkdtempSync(join(tmpdir(), 'ganvas-bench-inpaint-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+process.on('SIGINT', () => process.exit(130));
 const file = (c: Case | string, what: string) => join(work, `${typeof c === 'string' ? c : c.id}.${what}`);
 const readRgb = (c: Case, what: string) => new Uint8Array(readFileSync(file(c, what)));
 
@@ -244,7 +246,7 @@ const fmtRatio = (r: number | null) => (r === null ? '—' : `${r < 0.1 ? r.toFi
 const printTables = () => {
   for (const t of tables) {
     const holes = groups.find((g) => g.name === t.group)!.subset.map((c) => c.hole * 100);
-    console.log(`\n${t.group}: ${holes.length} photos, hole ${Math.min(...holes).toFixed(0)}–${Math.max(...holes).toFixed(0)} % (mean ${mean(holes).toFixed(0)} %)`);
+    console.log(`\n${t.group}: ${holes.length} holes on ${new Set(groups.find((g) => g.name === t.group)!.subset.map((c) => c.photo)).size} photos, hole ${Math.min(...holes).toFixed(0)}–${Math.max(...holes).toFixed(0)} % (mean ${mean(holes).toFixed(0)} %)`);
     console.log('| method | runs at | hole L1 ↓ | hole PSNR ↑ | hole SSIM ↑ | ms / photo | Ganvas ms ÷ this |');
     console.log('|---|---|---|---|---|---|---|');
     for (const [i, r] of t.rows.entries()) {
@@ -257,7 +259,7 @@ const footnotes = [
   `Holes: ${MIN_HOLE * 100}–${MAX_HOLE * 100} % of the photo, each first filled with the pixels of another held-out photo at the same place.`,
   'Metrics over hole pixels only, each method\'s hole pixels put into the original photo: L1 and PSNR over the hole\'s pixels × RGB in [0, 1]; SSIM on luma (BT.601), 11×11 Gaussian σ 1.5, on the whole image, averaged over windows centred in the hole. Per photo, then the mean over photos.',
   `ms: the inpainting call alone, per photo (Ganvas: inpaintRaster with onnxruntime at 2 threads, after one untimed warm-up; peers: the cv2 calls${shiftUp ? ', shift-map including its down- and upscaling' : ''}). Machine: ${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, load ${loadavg()[0]!.toFixed(1)} at the end (shared with other jobs: timings are noisy).`,
-  ...(shiftUp ? [`Shift-map ran at ≤ ${SHIFTMAP_SIDE} px on the long side (--shiftmap-side), its fill scaled back up: at 1920 px it takes minutes per photo here.`] : []),
+  ...(shiftUp ? [`Shift-map ran at ≤ ${SHIFTMAP_SIDE} px on the long side (--shiftmap-side), its fill scaled back up, which costs it quality (--shiftmap-side 1920 runs it at the photos' size: 20–210 s per photo on the 2-core dev machine, and not predictably less at 1024).`] : []),
   ...notes,
 ];
 
@@ -321,7 +323,6 @@ const result = {
   wallSeconds: (performance.now() - t0) / 1000, phaseSeconds: phases,
 };
 writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
-rmSync(work, { recursive: true, force: true });
 
 if (flag('--json')) console.log(JSON.stringify(result, null, 2));
 else {
