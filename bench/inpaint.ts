@@ -26,12 +26,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { photoSources, type PhotoSource } from '../build/models/photo-sources.js';
 import { defaultInpaintParams, inpaintRaster } from '../engine/edit/inpaint.js';
-import { inpaintModel } from '../engine/edit/inpaint-model.js';
-import { raster, resize } from '../engine/image/raster.js';
+import { inpaintModel, type InpaintModel } from '../engine/edit/inpaint-model.js';
+import { pyramidFill } from '../engine/edit/pyramid-fill.js';
+import { raster, resize, toChannels } from '../engine/image/raster.js';
 import { mulberry32 } from '../engine/random.js';
 import { ModelRegistry } from '../engine/runtime/registry.js';
 import { holeFamilies, holeMask, holeRatio, MAX_HOLE, MIN_HOLE, pasteForeign, type HoleFamily } from './inpaint-holes.js';
@@ -124,16 +125,20 @@ let tPhase = performance.now();
 const phaseDone = (name: string) => { phases[name] = (performance.now() - tPhase) / 1000; tPhase = performance.now(); };
 
 // ------------------------------------------------------------------------------------------------- methods
-type Method = 'ganvas' | 'telea' | 'shiftmap';
-const label: Record<Method | 'input', string> = { ganvas: 'Ganvas inpaint256', telea: 'OpenCV Telea', shiftmap: 'OpenCV shift-map', input: 'foreign object left in' };
-const ms: Record<Method, Map<string, number>> = { ganvas: new Map(), telea: new Map(), shiftmap: new Map() };
+type Method = 'ganvas' | 'pyramid' | 'telea' | 'shiftmap';
+const label: Record<Method | 'input', string> = { ganvas: 'Ganvas inpaint256', pyramid: 'pyramid fill alone (the net\'s prefill)', telea: 'OpenCV Telea', shiftmap: 'OpenCV shift-map', input: 'foreign object left in' };
+const ms: Record<Method, Map<string, number>> = { ganvas: new Map(), pyramid: new Map(), telea: new Map(), shiftmap: new Map() };
 const ran: Method[] = [];
 const notes: string[] = [];
 
 // Ganvas: the shipped package through the registry (a fresh home, so no user model can shadow it).
 const home = join(work, 'home');
-const loaded = await new ModelRegistry(home).get('inpaint256');
-const model = inpaintModel(loaded);
+// --model-dir DIR: a package folder to measure instead of the shipped one (a training run's export, say).
+const modelDir = (() => { const i = argv.indexOf('--model-dir'); return i >= 0 ? argv[i + 1]! : null; })();
+const loaded = modelDir ? await new ModelRegistry(home, dirname(modelDir)).get(basename(modelDir)) : await new ModelRegistry(home).get('inpaint256');
+const shipped = inpaintModel(loaded);
+// --max-side N: run the net at another cap than its card states (to choose the cap the card should state).
+const model: InpaintModel = argv.includes('--max-side') ? { ...shipped, sizing: { ...shipped.sizing, maxSide: option('--max-side', shipped.sizing.maxSide) }, fill: shipped.fill } : shipped;
 {
   // One untimed call first, as the peers' import of cv2 is untimed: onnxruntime's first run allocates.
   const s = 256, rgba = new Uint8Array(s * s * 4).fill(128), m = new Uint8Array(s * s);
@@ -155,6 +160,20 @@ for (const [k, c] of cases.entries()) {
 }
 ran.push('ganvas');
 phaseDone('ganvas');
+
+// The classical fill the net refines, alone, through the same pipeline at each crop's own size: what the net adds.
+if (loaded.card.inpainter?.prefill === 'pyramid') {
+  const pyramid: InpaintModel = { sizing: { maxSide: 1 << 16, multiple: 1, fixed: null }, fill: async (rgb, hole) => pyramidFill(rgb, hole) };
+  for (const c of cases) {
+    const rgb = readRgb(c, 'input.rgb'), mask = new Uint8Array(readFileSync(file(c, 'mask')));
+    const t = performance.now();
+    const out = await inpaintRaster(toChannels(raster(rgb, c.width, c.height, 3), 4), mask, pyramid, defaultInpaintParams);
+    ms.pyramid.set(c.id, performance.now() - t);
+    writeFileSync(file(c, 'pyramid.rgb'), toChannels(raster(out, c.width, c.height, 4), 3).data);
+  }
+  ran.push('pyramid');
+  phaseDone('pyramid');
+}
 
 // The peers, one Python process for all photos, after Ganvas so that they never share the cores.
 const PY = '/usr/bin/python3', peersScript = join(import.meta.dirname, 'inpaint_peers.py');
@@ -238,6 +257,7 @@ const sizeRange = (list: { width: number; height: number }[]) => {
 const shiftUp = ran.includes('shiftmap') && cases.some((c) => c.shiftmap.width !== c.width);
 const runsAt: Record<Row, string> = {
   ganvas: `${sizeRange(cases)} (each crop at ≤ ${model.sizing.maxSide} px inside)`,
+  pyramid: sizeRange(cases),
   telea: sizeRange(cases),
   shiftmap: shiftUp ? `${sizeRange(cases.map((c) => c.shiftmap))}, fill upscaled` : sizeRange(cases),
   input: '—',

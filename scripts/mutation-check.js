@@ -46,6 +46,14 @@ const mutants = [
     to: 'return Float32Array.from(d, (v) => (v === 0 ? 0.9 :',
     tests: ['test/inpaint-oracles.test.ts'],
   },
+  {
+    name: 'upscaled-prefill',
+    why: 'a net that refines the pyramid fill ran scaled down, and its whole fill is upscaled (blurring thin holes)',
+    file: 'engine/edit/inpaint.ts',
+    from: 'const fill = model.prefill && scaled ?',
+    to: 'const fill = model.prefill && scaled && false ?',
+    tests: ['test/inpaint-oracles.test.ts'],
+  },
 ];
 
 const only = process.argv.slice(2);

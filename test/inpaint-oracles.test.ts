@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { inpaintRaster } from '../engine/edit/inpaint.js';
 import { inpaintModel, type InpaintModel } from '../engine/edit/inpaint-model.js';
+import { pyramidFill } from '../engine/edit/pyramid-fill.js';
 import { raster, type Raster } from '../engine/image/raster.js';
 import { ModelRegistry } from '../engine/runtime/registry.js';
 import { tempDir } from './helpers.js';
@@ -85,12 +86,12 @@ async function expectedFill(kind: Oracle, img: Raster, mask: Uint8Array, W: numb
 /** Wraps a model to record what the pipeline hands it. */
 function spy(model: InpaintModel): InpaintModel & { calls: { rgb: Raster; hole: Raster }[] } {
   const calls: { rgb: Raster; hole: Raster }[] = [];
-  return { sizing: model.sizing, calls, fill: (rgb, hole) => { calls.push({ rgb, hole }); return model.fill(rgb, hole); } };
+  return { ...model, calls, fill: (rgb, hole) => { calls.push({ rgb, hole }); return model.fill(rgb, hole); } };
 }
 
-async function oracle(kind: Oracle, maxSide: number, multiple = 4) {
+async function oracle(kind: Oracle, maxSide: number, multiple = 4, prefill = false) {
   const shipped = tempDir();
-  const id = writeOraclePackage(shipped, kind, { maxSide, multiple });
+  const id = writeOraclePackage(shipped, kind, { maxSide, multiple, prefill });
   return spy(inpaintModel(await new ModelRegistry(tempDir(), shipped).get(id)));
 }
 
@@ -158,6 +159,19 @@ describe('inpainting pipeline: oracle models give the exact expected pixels', ()
     // At scale 1 the negative oracle's fill is 255 − the photo pixel at the same place, wherever the crop lies.
     const fill = rgbOf(img).map((v) => 255 - v);
     expect(compare(out, img, mask, fill)).toEqual(none);
+  });
+
+  it('a net that refines the pyramid fill, run scaled down: full-resolution fill plus its correction (identity net: the fill itself)', async () => {
+    const w = 700, h = 420;
+    const img = photo(w, h);
+    const mask = holeMask(w, h, 300, 200, 60);
+    const model = await oracle('identity', 256, 4, true);
+    const out = await inpaintRaster(img, mask, model, { margin: 4, feather: FEATHER });
+    expect([model.calls[0]!.rgb.width, model.calls[0]!.rgb.height]).toEqual([256, 152]);
+    // The net changed nothing, so the hole holds the pyramid fill of the photo at its own resolution, not an
+    // upscaled 256 px one.
+    const full = pyramidFill(raster(rgbOf(img), w, h, 3), raster(Uint8Array.from(mask, (v) => v * 255), w, h, 1));
+    expect(compare(out, img, mask, full.data)).toEqual(none);
   });
 
   it('a feather of 0 replaces exactly the hole and nothing else', async () => {

@@ -27,6 +27,12 @@ export interface InpaintModel {
    * Returns a 3-channel raster of the same size whose hole pixels are the model's fill (others are ignored).
    */
   fill(rgb: Raster, hole: Raster): Promise<Raster>;
+  /**
+   * Set for nets that refine a classical fill (model.json `inpainter.prefill`): that fill. When a crop runs scaled
+   * down, the pipeline takes the detail from it at the crop's own resolution and only the net's correction from
+   * the working size (inpaint.ts).
+   */
+  readonly prefill?: (rgb: Raster, hole: Raster) => Raster;
 }
 
 /** The working size for a crop: its own aspect and scale, shrunk only to fit the model's cap. */
@@ -44,6 +50,7 @@ function ganvasInpainter(model: LoadedModel): InpaintModel {
   const prefill = card.inpainter?.prefill === 'pyramid';
   return {
     sizing: { maxSide: card.inpainter?.maxSide ?? card.resolution, multiple: card.inpainter?.multiple ?? 4, fixed: null },
+    ...(prefill ? { prefill: pyramidFill } : {}),
     async fill(rgb, hole) {
       const { width: w, height: h } = rgb;
       const n = w * h;

@@ -12,7 +12,8 @@
 import { EngineError } from '../api/errors.js';
 import { crop as cropRaster, decode, encode, raster, resize, toChannels, type Raster } from '../image/raster.js';
 import { workingSize, type InpaintModel } from './inpaint-model.js';
-import { contextCrops, distanceToMask, holeRegions, type Box } from './mask-regions.js';
+import { contextCrops, distanceToMaskWithin, holeRegions, type Box } from './mask-regions.js';
+import { upsample } from './pyramid-fill.js';
 
 export interface InpaintParams {
   /** Context around each hole, as a share of the hole's larger side, on each side. */
@@ -44,9 +45,22 @@ export function holeAtSize(hole: Raster, width: number, height: number): Raster 
 
 /** Blend weight of the fill at each pixel of a crop: 1 in the hole, falling linearly to 0 at `feather` px outside. */
 export function blendWeights(hole: Raster, feather: number): Float32Array {
-  const d = distanceToMask(hole.data, hole.width, hole.height);
   const f = Math.min(MAX_FEATHER, Math.max(0, feather));
+  const d = distanceToMaskWithin(hole.data, hole.width, hole.height, f);
   return Float32Array.from(d, (v) => (v === 0 ? 1 : f > 0 ? Math.max(0, 1 - v / f) : 0));
+}
+
+/**
+ * For a net that refines a classical fill and ran scaled down: the classical fill at the crop's own resolution
+ * (sharp where the hole is thin) plus the net's correction (its fill minus the classical fill it was given),
+ * bilinearly upsampled. An identity net thus returns the full-resolution classical fill exactly.
+ */
+export function withCorrection(base: Raster, net: Raster, guess: Raster): Raster {
+  const n = net.width * net.height * 3;
+  const correction = new Float32Array(n);
+  for (let i = 0; i < n; i++) correction[i] = net.data[i]! - guess.data[i]!;
+  const up = upsample(correction, net.width, net.height, base.width, base.height, 3);
+  return raster(Uint8Array.from(base.data, (v, i) => Math.max(0, Math.min(255, Math.round(v + up[i]!)))), base.width, base.height, 3);
 }
 
 /** Grows a crop to multiples of `multiple` where the image allows, so that a crop at scale 1 is not resampled. */
@@ -82,8 +96,11 @@ export async function inpaintRaster(img: Raster, mask: Uint8Array, model: Inpain
     const rect = { x: c.x0, y: c.y0, width: c.x1 - c.x0, height: c.y1 - c.y0 };
     const photo = cropRaster(rgb, rect), hole = cropRaster(holeAll, rect);
     const size = workingSize(rect.width, rect.height, model.sizing);
-    const small = await model.fill(await resize(photo, size.width, size.height, 'cubic'), holeAtSize(hole, size.width, size.height));
-    const fill = await resize(small, rect.width, rect.height, 'cubic');
+    const seen = await resize(photo, size.width, size.height, 'cubic'), holeSeen = holeAtSize(hole, size.width, size.height);
+    const small = await model.fill(seen, holeSeen);
+    const scaled = size.width !== rect.width || size.height !== rect.height;
+    const fill = model.prefill && scaled ? withCorrection(model.prefill(photo, hole), small, model.prefill(seen, holeSeen))
+      : await resize(small, rect.width, rect.height, 'cubic');
     const alpha = blendWeights(hole, feather);
     for (let y = 0; y < rect.height; y++) for (let x = 0; x < rect.width; x++) {
       const a = alpha[y * rect.width + x]!;

@@ -65,49 +65,30 @@ export function contextCrops(boxes: Box[], width: number, height: number, margin
   }
 }
 
-const FAR = 1e20; // "no mask pixel": finite, so the parabola arithmetic below stays exact for real distances
-
-/** 1-D squared distance transform of a sampled function (Felzenszwalb & Huttenlocher 2012). */
-function edt1d(f: Float64Array, n: number, d: Float64Array, v: Int32Array, z: Float64Array): void {
-  let k = 0;
-  v[0] = 0; z[0] = -Infinity; z[1] = Infinity;
-  for (let q = 1; q < n; q++) {
-    let s: number;
-    for (;;) {
-      const p = v[k]!;
-      s = ((f[q]! + q * q) - (f[p]! + p * p)) / (2 * q - 2 * p);
-      if (s <= z[k]! && k > 0) k--;
-      else break;
+/**
+ * Exact Euclidean distance (px) from each pixel to the nearest non-zero pixel of `mask`, for distances up to
+ * `reach`; 0 on the mask, Infinity beyond `reach`. The nearest mask pixel of any outside pixel lies on the mask's
+ * edge, so only the (2·reach + 1)² window around each edge pixel is visited: cost follows the hole's outline,
+ * not the crop's area.
+ */
+export function distanceToMaskWithin(mask: Uint8Array, w: number, h: number, reach: number): Float32Array {
+  const d2 = new Float64Array(w * h).fill(Infinity);
+  const r = Math.floor(reach), r2 = reach * reach;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = y * w + x;
+    if (!mask[i]) continue;
+    d2[i] = 0;
+    const edge = (x > 0 && !mask[i - 1]) || (x < w - 1 && !mask[i + 1]) || (y > 0 && !mask[i - w]) || (y < h - 1 && !mask[i + w]);
+    if (!edge || r < 1) continue;
+    for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+      const dy2 = (yy - y) * (yy - y);
+      for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) {
+        const v = dy2 + (xx - x) * (xx - x), j = yy * w + xx;
+        if (v <= r2 && v < d2[j]!) d2[j] = v;
+      }
     }
-    if (s <= z[k]!) { v[k] = q; z[k + 1] = Infinity; continue; } // k = 0: q replaces the first parabola
-    k++;
-    v[k] = q; z[k] = s; z[k + 1] = Infinity;
   }
-  k = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[k + 1]! < q) k++;
-    const dq = q - v[k]!;
-    d[q] = dq * dq + f[v[k]!]!;
-  }
-}
-
-/** Exact Euclidean distance (px) from each pixel to the nearest non-zero pixel of `mask`; 0 on the mask. */
-export function distanceToMask(mask: Uint8Array, w: number, h: number): Float32Array {
-  const n = Math.max(w, h);
-  const f = new Float64Array(n), d = new Float64Array(n), z = new Float64Array(n + 1), v = new Int32Array(n);
-  const grid = new Float64Array(w * h);
-  for (let i = 0; i < grid.length; i++) grid[i] = mask[i] ? 0 : FAR;
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) f[y] = grid[y * w + x]!;
-    edt1d(f, h, d, v, z);
-    for (let y = 0; y < h; y++) grid[y * w + x] = d[y]!;
-  }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) f[x] = grid[y * w + x]!;
-    edt1d(f, w, d, v, z);
-    for (let x = 0; x < w; x++) grid[y * w + x] = d[x]!;
-  }
-  return Float32Array.from(grid, (g) => (g >= FAR / 2 ? Infinity : Math.sqrt(g)));
+  return Float32Array.from(d2, Math.sqrt);
 }
 
 /** Chamfer distance (px) from each non-zero pixel of `mask` to the nearest zero pixel; 0 outside the mask. */
