@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../engine/random.js';
 import { decodeRgba } from '../engine/image/composite.js';
 import { decodeMask } from '../engine/edit/inpaint.js';
 import { ProjectStore } from '../engine/store/project-store.js';
@@ -30,17 +31,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const prng = mulberry32;
 
 /** Smooth value noise in [0, 1] on a grid of `cell` px, bilinearly interpolated. */
 function valueNoise(w: number, h: number, cell: number, rand: () => number) {

@@ -42,30 +42,8 @@ function push(l: Level, channels: number): Level {
 /** Bilinear resampling of a coarse level to w × h, pixel centres aligned (PyTorch align_corners=False). */
 export function upsample(src: Float32Array, sw: number, sh: number, w: number, h: number, channels: number): Float32Array {
   const out = new Float32Array(w * h * channels);
-  const axis = (n: number, sn: number) => {
-    const i0 = new Int32Array(n), i1 = new Int32Array(n), t = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const s = Math.max(0, (i + 0.5) * (sn / n) - 0.5);
-      i0[i] = Math.min(Math.floor(s), sn - 1);
-      i1[i] = Math.min(i0[i]! + 1, sn - 1);
-      t[i] = s - i0[i]!;
-    }
-    return { i0, i1, t };
-  };
-  const xs = axis(w, sw), ys = axis(h, sh);
-  for (let y = 0; y < h; y++) {
-    const r0 = ys.i0[y]! * sw, r1 = ys.i1[y]! * sw, ty = ys.t[y]!;
-    for (let x = 0; x < w; x++) {
-      const x0 = xs.i0[x]!, x1 = xs.i1[x]!, tx = xs.t[x]!;
-      const p00 = (r0 + x0) * channels, p01 = (r0 + x1) * channels, p10 = (r1 + x0) * channels, p11 = (r1 + x1) * channels;
-      const o = (y * w + x) * channels;
-      for (let c = 0; c < channels; c++) {
-        const top = src[p00 + c]! * (1 - tx) + src[p01 + c]! * tx;
-        const bottom = src[p10 + c]! * (1 - tx) + src[p11 + c]! * tx;
-        out[o + c] = top * (1 - ty) + bottom * ty;
-      }
-    }
-  }
+  const at = upsampler(src, sw, sh, w, h, channels);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < channels; c++) out[(y * w + x) * channels + c] = at(x, y, c);
   return out;
 }
 
@@ -98,8 +76,8 @@ function relax(f: Float32Array, known: Float32Array, w: number, h: number, sweep
   }
 }
 
-/** A bilinear sampler of a coarse level at the pixels of a finer one (same maths as `upsample`, pixel by pixel). */
-function upsampler(src: Float32Array, sw: number, sh: number, w: number, h: number): (x: number, y: number, c: number) => number {
+/** A bilinear sampler of a coarse level at the pixels of a finer one, pixel by pixel (align_corners=False). */
+function upsampler(src: Float32Array, sw: number, sh: number, w: number, h: number, channels = 3): (x: number, y: number, c: number) => number {
   const axis = (n: number, sn: number) => {
     const i0 = new Int32Array(n), i1 = new Int32Array(n), t = new Float32Array(n);
     for (let i = 0; i < n; i++) {
@@ -113,8 +91,8 @@ function upsampler(src: Float32Array, sw: number, sh: number, w: number, h: numb
   const xs = axis(w, sw), ys = axis(h, sh);
   return (x, y, c) => {
     const r0 = ys.i0[y]! * sw, r1 = ys.i1[y]! * sw, ty = ys.t[y]!, x0 = xs.i0[x]!, x1 = xs.i1[x]!, tx = xs.t[x]!;
-    const top = src[(r0 + x0) * 3 + c]! * (1 - tx) + src[(r0 + x1) * 3 + c]! * tx;
-    const bottom = src[(r1 + x0) * 3 + c]! * (1 - tx) + src[(r1 + x1) * 3 + c]! * tx;
+    const top = src[(r0 + x0) * channels + c]! * (1 - tx) + src[(r0 + x1) * channels + c]! * tx;
+    const bottom = src[(r1 + x0) * channels + c]! * (1 - tx) + src[(r1 + x1) * channels + c]! * tx;
     return top * (1 - ty) + bottom * ty;
   };
 }
