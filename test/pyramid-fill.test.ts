@@ -24,6 +24,16 @@ describe('pyramid (push-pull) fill', () => {
     expect(Buffer.compare(Buffer.from(out.data), Buffer.from(rgb.data))).toBe(0);
   });
 
+  it('fills a hole that leaves one known pixel with that pixel\'s colour (the pyramid reaches 1 px)', () => {
+    const w = 37, h = 23;
+    const rgb = raster(new Uint8Array(w * h * 3).fill(99), w, h, 3);
+    rgb.data.set([10, 200, 50], (11 * w + 30) * 3);
+    const hole = raster(new Uint8Array(w * h).fill(255), w, h, 1);
+    hole.data[11 * w + 30] = 0;
+    const out = pyramidFill(rgb, hole);
+    for (let i = 0; i < w * h; i++) expect(Array.from(out.data.subarray(i * 3, i * 3 + 3))).toEqual([10, 200, 50]);
+  });
+
   it('fills between two colours with values between them, smoothly (no step larger than the contrast / 4)', () => {
     const w = 64, h = 16;
     const rgb = raster(new Uint8Array(w * h * 3).map((_, i) => (((i / 3) | 0) % w < 32 ? 0 : 240)), w, h, 3);

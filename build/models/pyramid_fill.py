@@ -9,7 +9,7 @@ CROSS = torch.tensor([[0., 1., 0.], [1., 0., 1.], [0., 1., 0.]])
 
 def relax(f, known, sweeps):
     """Red-black SOR of Laplace's equation on pixels not wholly known (known < 1); the others stay fixed."""
-    if sweeps == 0:
+    if sweeps == 0 or f.shape[-1] * f.shape[-2] == 1:  # a 1 px level has no neighbours to average
         return f
     free = known < 1
     if not bool(free.any()):

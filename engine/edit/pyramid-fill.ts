@@ -57,6 +57,7 @@ const OMEGA = 1.8;
  * surface that meets the hole's edge, which is what a thin stroke should be filled with.
  */
 function relax(f: Float32Array, known: Float32Array, w: number, h: number, sweeps: number): void {
+  if (w * h === 1) return; // a 1 px level has no neighbours to average
   const free: number[] = [];
   for (let i = 0; i < w * h; i++) if (known[i]! < 1) free.push(i);
   if (free.length === 0) return;
