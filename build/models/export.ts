@@ -36,7 +36,7 @@ const cache = join(here, '..', '.cache');
 const assets = join(root, 'assets', 'models');
 
 export const FACES64 = { zDim: 128, wDim: 128, mappingLayers: 4, resolution: 64, channels: { 4: 128, 8: 128, 16: 96, 32: 48, 64: 24 } };
-export const INPAINT256 = { resolution: 256, channels: 16, prefill: true, maxSide: 512 };
+export const INPAINT256 = { resolution: 256, channels: 16, prefill: true, maxSide: 256 };
 
 interface RunLog { steps: number; images: number; seconds: number }
 function runLog(run: string): RunLog {
