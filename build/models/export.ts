@@ -119,7 +119,7 @@ async function faces64(): Promise<void> {
 const INPAINT256_PARENT = 'd9363a52611aed488ef44eb789cca0182252bf803c5a02c2b4431ae69a062011';
 
 async function inpaint256(): Promise<void> {
-  const run = join(cache, 'runs', 'inpaint256-v2');
+  const run = join(cache, 'runs', process.env.INPAINT_RUN ?? 'inpaint256-v2');
   const I = new Inpainter(INPAINT256);
   I.load(readWeights(readFileSync(join(run, 'weights.gnvw'))), 'G.');
   const log = runLog(run);

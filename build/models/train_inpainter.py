@@ -2,7 +2,8 @@
 
 Loss (DeepFill v2): L1 on the hole and on the known region of the raw fill, plus a hinge SN-PatchGAN loss.
 With prefill, the net refines the pyramid fill (pyramid_fill.py) of holes that are half strokes, half object shapes.
-Checkpoints into OUT/checkpoint.pt and resumes from it: run the same command again.
+Checkpoints into OUT/checkpoint.pt and resumes from it: run the same command again. OUT/small.pt (no optimiser
+state) is what build/models/checkpoints/ keeps in the repository; --resume-from continues from it in a new OUT.
 
   /usr/bin/python3 build/models/train_inpainter.py --out build/.cache/runs/inpaint256 --minutes 70
 """
@@ -49,6 +50,8 @@ def main():
     p.add_argument('--adv', type=float, default=0.02)
     p.add_argument('--init', help='start G from this engine weight file (the previous shipped model), except its output conv')
     p.add_argument('--lr', type=float, default=2e-4)
+    p.add_argument('--resume-from', help='a small checkpoint (G, D and the counters, no optimiser state) to continue from '
+                   'when OUT has no checkpoint of its own: build/models/checkpoints/inpaint256.pt is the shipped model\'s')
     a = p.parse_args()
     log = start_run(a)
     photos = load_photos(a.cache)
@@ -74,6 +77,11 @@ def main():
         set_rng_state(s['rng'])
         rng.bit_generator.state = s['np_rng']
         log(event='resume', step=step)
+    elif a.resume_from:
+        s = torch.load(a.resume_from)
+        G.load_state_dict(s['G']); D.load_state_dict(s['D'])
+        step, seconds, images = s['step'], s['seconds'], s['images']
+        log(event='resume-small', source=a.resume_from, step=step)
     elif a.init:
         loaded = load_weights(G, 'G', a.init, skip=('to_rgb', 'to_rgb_bias'))
         log(event='init', source=a.init, tensors=len(loaded))
@@ -83,6 +91,9 @@ def main():
                      'step': step, 'images': images, 'seconds': seconds, 'rng': rng_state(), 'np_rng': rng.bit_generator.state,
                      'config': CONFIG}, ckpt)
         export_weights({'G': G}, os.path.join(a.out, 'weights.gnvw'))
+        # The small checkpoint kept in the repository (build/models/checkpoints/): enough to go on training.
+        save_atomic({'G': G.state_dict(), 'D': D.state_dict(), 'step': step, 'images': images, 'seconds': seconds, 'config': CONFIG},
+                    os.path.join(a.out, 'small.pt'))
 
     t0 = time.time() - seconds
     last_save = last_log = time.time()
