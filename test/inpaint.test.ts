@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeMask, encodeMaskPng } from '../engine/edit/inpaint.js';
+import { decodeMask, encodeMaskPng, growCrop } from '../engine/edit/inpaint.js';
 import { contextCrops, holeRegions } from '../engine/edit/mask-regions.js';
 import { Engine } from '../engine/engine.js';
 import { decodeRgba } from '../engine/image/composite.js';
@@ -185,4 +185,14 @@ describe('object removal with the shipped inpainter', () => {
       engine.close();
     }, 120_000);
   }
+});
+
+describe('crop sizing', () => {
+  it('grows a crop to the net\'s multiple, or to a square for fixed-size models, inside the image', () => {
+    const b = { x0: 100, y0: 50, x1: 203, y1: 110 };
+    expect(growCrop(b, (w, h) => [Math.ceil(w / 8) * 8, Math.ceil(h / 8) * 8], 400, 300)).toEqual({ x0: 100, y0: 48, x1: 204, y1: 112 });
+    expect(growCrop(b, (w, h) => [Math.max(w, h), Math.max(w, h)], 400, 300)).toEqual({ x0: 100, y0: 29, x1: 203, y1: 132 });
+    // Against the image's edge the crop shifts inward; an image too small for the square keeps its own height.
+    expect(growCrop({ x0: 0, y0: 0, x1: 50, y1: 20 }, (w, h) => [Math.max(w, h), Math.max(w, h)], 300, 30)).toEqual({ x0: 0, y0: 0, x1: 50, y1: 30 });
+  });
 });

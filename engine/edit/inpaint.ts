@@ -63,15 +63,20 @@ export function withCorrection(base: Raster, net: Raster, guess: Raster): Raster
   return raster(Uint8Array.from(base.data, (v, i) => Math.max(0, Math.min(255, Math.round(v + up[i]!)))), base.width, base.height, 3);
 }
 
-/** Grows a crop to multiples of `multiple` where the image allows, so that a crop at scale 1 is not resampled. */
-function alignCrop(b: Box, multiple: number, width: number, height: number): Box {
-  const fit = (lo: number, hi: number, limit: number): [number, number] => {
-    const size = Math.min(limit, Math.ceil((hi - lo) / multiple) * multiple);
+/**
+ * Grows a crop around its centre to the size `target` asks for, as far as the image allows: to the net's size
+ * multiple (a crop at scale 1 is then never resampled), or to a square for models that run at one square size
+ * (then it is scaled, not squashed).
+ */
+export function growCrop(b: Box, target: (w: number, h: number) => [number, number], width: number, height: number): Box {
+  const [tw, th] = target(b.x1 - b.x0, b.y1 - b.y0);
+  const fit = (lo: number, hi: number, want: number, limit: number): [number, number] => {
+    const size = Math.min(limit, want);
     const start = Math.max(0, Math.min(lo - Math.floor((size - (hi - lo)) / 2), limit - size));
     return [start, start + size];
   };
-  const [x0, x1] = fit(b.x0, b.x1, width);
-  const [y0, y1] = fit(b.y0, b.y1, height);
+  const [x0, x1] = fit(b.x0, b.x1, tw, width);
+  const [y0, y1] = fit(b.y0, b.y1, th, height);
   return { x0, y0, x1, y1 };
 }
 
@@ -86,7 +91,8 @@ export async function inpaintRaster(img: Raster, mask: Uint8Array, model: Inpain
   const boxes = holeRegions(mask, img.width, img.height);
   if (boxes.length === 0) throw new EngineError('bad_request', 'the mask is empty: paint over what should be filled, then inpaint');
   const crops = contextCrops(boxes, img.width, img.height, params.margin, feather)
-    .map((c) => (model.sizing.fixed ? c : alignCrop(c, model.sizing.multiple, img.width, img.height)));
+    .map((c) => growCrop(c, model.sizing.fixed ? (w, h) => [Math.max(w, h), Math.max(w, h)]
+      : (w, h) => [Math.ceil(w / model.sizing.multiple) * model.sizing.multiple, Math.ceil(h / model.sizing.multiple) * model.sizing.multiple], img.width, img.height));
   const out = new Uint8Array(img.data);
   const rgb = toChannels(img, 3);
   const holeAll = raster(Uint8Array.from(mask, (v) => (v ? 255 : 0)), img.width, img.height, 1);
