@@ -54,6 +54,14 @@ const mutants = [
     to: 'const fill = model.prefill && scaled && false ?',
     tests: ['test/inpaint-oracles.test.ts'],
   },
+  {
+    name: 'no-prefill',
+    why: 'a net that refines the classical fill is handed the crop without that fill in its hole',
+    file: 'engine/edit/inpaint.ts',
+    from: 'const guess = model.prefill ? model.prefill(seen, holeSeen) : seen;',
+    to: 'const guess = seen;',
+    tests: ['test/inpaint-oracles.test.ts'],
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -168,6 +168,10 @@ describe('inpainting pipeline: oracle models give the exact expected pixels', ()
     const model = await oracle('identity', 256, 4, true);
     const out = await inpaintRaster(img, mask, model, { margin: 4, feather: FEATHER });
     expect([model.calls[0]!.rgb.width, model.calls[0]!.rgb.height]).toEqual([256, 152]);
+    // The net is handed the resampled photo with the classical fill already in its hole.
+    const seen = raster(await sharpResize(rgbOf(img), w, h, 256, 152), 256, 152, 3);
+    const seenHole = raster(holeAtSizeReference(mask, w, h, 256, 152), 256, 152, 1);
+    expect(Buffer.from(model.calls[0]!.rgb.data).equals(Buffer.from(pyramidFill(seen, seenHole).data))).toBe(true);
     // The net changed nothing, so the hole holds the pyramid fill of the photo at its own resolution, not an
     // upscaled 256 px one.
     const full = pyramidFill(raster(rgbOf(img), w, h, 3), raster(Uint8Array.from(mask, (v) => v * 255), w, h, 1));

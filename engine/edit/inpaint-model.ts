@@ -23,14 +23,15 @@ export interface InpaintSizing {
 export interface InpaintModel {
   readonly sizing: InpaintSizing;
   /**
-   * rgb: a 3-channel crop at a size `sizing` allows; hole: 1 channel of the same size, 255 = fill, 0 = keep.
+   * rgb: a 3-channel crop at a size `sizing` allows (its hole already holding the `prefill`, where the model has
+   * one: the pipeline puts it there); hole: 1 channel of the same size, 255 = fill, 0 = keep.
    * Returns a 3-channel raster of the same size whose hole pixels are the model's fill (others are ignored).
    */
   fill(rgb: Raster, hole: Raster): Promise<Raster>;
   /**
-   * Set for nets that refine a classical fill (model.json `inpainter.prefill`): that fill. When a crop runs scaled
-   * down, the pipeline takes the detail from it at the crop's own resolution and only the net's correction from
-   * the working size (inpaint.ts).
+   * Set for nets that refine a classical fill (model.json `inpainter.prefill`): that fill. The pipeline computes
+   * it once per crop and hands it to `fill`; when a crop runs scaled down, it takes the detail from it at the
+   * crop's own resolution and only the net's correction from the working size (inpaint.ts).
    */
   readonly prefill?: (rgb: Raster, hole: Raster) => Raster;
 }
@@ -43,23 +44,23 @@ export function workingSize(width: number, height: number, s: InpaintSizing): { 
   return { width: round(width), height: round(height) };
 }
 
+/** The classical fill a card asks its net to refine (model.json `inpainter.prefill`), if any. */
+const prefillOf = (card: LoadedModel['card']): Pick<InpaintModel, 'prefill'> => (card.inpainter?.prefill === 'pyramid' ? { prefill: pyramidFill } : {});
+
 /** Ganvas's own inpainter graph: image [1, 3, H, W] in [-1, 1] and mask [1, 1, H, W] (1 = hole) → image. */
 function ganvasInpainter(model: LoadedModel): InpaintModel {
   const session = model.sessions.inpainter!;
   const card = model.card;
-  const prefill = card.inpainter?.prefill === 'pyramid';
   return {
     sizing: { maxSide: card.inpainter?.maxSide ?? card.resolution, multiple: card.inpainter?.multiple ?? 4, fixed: null },
-    ...(prefill ? { prefill: pyramidFill } : {}),
+    ...prefillOf(card),
     async fill(rgb, hole) {
       const { width: w, height: h } = rgb;
       const n = w * h;
-      // The classical pre-fill (when the card asks for it) gives the net a smooth guess to refine, not zeros.
-      const start = prefill ? pyramidFill(rgb, hole) : rgb;
       const image = new Float32Array(3 * n), mask = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         mask[i] = hole.data[i]! ? 1 : 0;
-        for (let c = 0; c < 3; c++) image[c * n + i] = start.data[i * 3 + c]! / 127.5 - 1;
+        for (let c = 0; c < 3; c++) image[c * n + i] = rgb.data[i * 3 + c]! / 127.5 - 1;
       }
       const out = await session.run({ image: { data: image, dims: [1, 3, h, w] }, mask: { data: mask, dims: [1, 1, h, w] } });
       const result = out[session.outputNames[0]!]!;
@@ -83,19 +84,18 @@ function importedInpainter(model: LoadedModel, io: InpainterIo): InpaintModel {
   const session = model.sessions.inpainter!;
   const card = model.card;
   const fixed = card.inpainter?.fixed ?? null;
-  const prefill = card.inpainter?.prefill === 'pyramid';
   return {
     sizing: fixed
       ? { maxSide: fixed, multiple: 1, fixed }
       : { maxSide: card.inpainter?.maxSide ?? card.resolution, multiple: card.inpainter?.multiple ?? 1, fixed: null },
+    ...prefillOf(card),
     async fill(rgb, hole) {
       const { width: w, height: h } = rgb;
       if (rgb.channels !== 3 || hole.channels !== 1 || hole.width !== w || hole.height !== h) {
         throw new Error(`fill: needs RGB and a 1-channel hole of the same size (got ${w}×${h}×${rgb.channels} and ${hole.width}×${hole.height}×${hole.channels})`);
       }
       if (fixed && (w !== fixed || h !== fixed)) throw new EngineError('bad_request', `${card.id} runs at ${fixed}×${fixed} only, not ${w}×${h}`);
-      const start = prefill ? pyramidFill(rgb, hole) : rgb;
-      const out = await session.runTensors(encodeInputs(io, start.data, hole.data, w, h));
+      const out = await session.runTensors(encodeInputs(io, rgb.data, hole.data, w, h));
       const result = out[io.names.output];
       if (!result) throw new EngineError('bad_model', `${card.id} returned no output ${io.names.output}`);
       return raster(decodeOutput(io, result, w, h, card.id), w, h, 3);

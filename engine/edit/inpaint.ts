@@ -103,9 +103,11 @@ export async function inpaintRaster(img: Raster, mask: Uint8Array, model: Inpain
     const photo = cropRaster(rgb, rect), hole = cropRaster(holeAll, rect);
     const size = workingSize(rect.width, rect.height, model.sizing);
     const seen = await resize(photo, size.width, size.height, 'cubic'), holeSeen = holeAtSize(hole, size.width, size.height);
-    const small = await model.fill(seen, holeSeen);
+    // A net that refines a classical fill is handed the crop with that fill in its hole, computed once here.
+    const guess = model.prefill ? model.prefill(seen, holeSeen) : seen;
+    const small = await model.fill(guess, holeSeen);
     const scaled = size.width !== rect.width || size.height !== rect.height;
-    const fill = model.prefill && scaled ? withCorrection(model.prefill(photo, hole), small, model.prefill(seen, holeSeen))
+    const fill = model.prefill && scaled ? withCorrection(model.prefill(photo, hole), small, guess)
       : await resize(small, rect.width, rect.height, 'cubic');
     const alpha = blendWeights(hole, feather);
     for (let y = 0; y < rect.height; y++) for (let x = 0; x < rect.width; x++) {

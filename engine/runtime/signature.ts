@@ -7,15 +7,20 @@ interface Expect { what: string; dims: (number | null)[] }
 
 const fmt = (dims: readonly (number | string | null)[]) => `[${dims.map((d) => (d === null || d === -1 ? '?' : d)).join(', ')}]`;
 
-function check(file: string, role: 'input' | 'output', actual: ValueSpec, expect: Expect): void {
-  if (actual.type !== 'float32') {
-    throw new EngineError('bad_model', `${file}: ${role} ${actual.name} (${expect.what}) is ${actual.type}; Ganvas needs float32`);
-  }
+/** The shape check every signature shares: same rank, and each fixed expected dim met (symbolic dims pass). */
+function checkDims(file: string, role: 'input' | 'output', actual: ValueSpec, expect: Expect): void {
   const ok = actual.dims.length === expect.dims.length &&
     expect.dims.every((d, i) => d === null || typeof actual.dims[i] !== 'number' || actual.dims[i] === -1 || actual.dims[i] === d);
   if (!ok) {
     throw new EngineError('bad_model', `${file}: ${role} ${actual.name} has shape ${fmt(actual.dims)}; ${expect.what} must be ${fmt(expect.dims)}`);
   }
+}
+
+function check(file: string, role: 'input' | 'output', actual: ValueSpec, expect: Expect): void {
+  if (actual.type !== 'float32') {
+    throw new EngineError('bad_model', `${file}: ${role} ${actual.name} (${expect.what}) is ${actual.type}; Ganvas needs float32`);
+  }
+  checkDims(file, role, actual, expect);
 }
 
 function checkAll(file: string, session: Session, inputs: Expect[], outputs: Expect[]): void {
@@ -74,8 +79,7 @@ function checkInpainterIo(file: string, session: Session, io: InpainterIo, fixed
   const expect = (role: 'input' | 'output', name: string, what: string, type: string, dims: (number | null)[]) => {
     const v = find(role, name, what);
     if (v.type !== type) throw new EngineError('bad_model', `${file}: ${role} ${name} (${what}) is ${v.type}; model.json records ${type}`);
-    const ok = v.dims.length === dims.length && dims.every((d, i) => d === null || typeof v.dims[i] !== 'number' || v.dims[i] === -1 || v.dims[i] === d);
-    if (!ok) throw new EngineError('bad_model', `${file}: ${role} ${name} has shape ${fmt(v.dims)}; ${what} must be ${fmt(dims)}`);
+    checkDims(file, role, v, { what, dims });
   };
   const inputs = io.layout === 'stacked' ? 1 : 2;
   if (session.inputs.length !== inputs) {
