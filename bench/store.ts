@@ -15,8 +15,8 @@ export async function benchStore(): Promise<BenchRow[]> {
   const home = mkdtempSync(join(tmpdir(), 'ganvas-bench-'));
   try {
     const engine = new Engine({ host: 'cli', hostDetail: 'bench', home });
-    engine.createProject('bench', 512, 512, join(home, 'b.ganvas'));
-    for (let i = 0; i < 20; i++) await engine.importImage(`l${i}.png`, await makePng(32, 32, i));
+    engine.projects.create('bench', 512, 512, join(home, 'b.ganvas'));
+    for (let i = 0; i < 20; i++) await engine.layers.import(`l${i}.png`, await makePng(32, 32, i));
     const ids = (await engine.handlers['project.state']({})).layers.map((l) => l.id);
     for (let i = 0; i < 1000; i++) await engine.handlers['layer.update']({ id: ids[i % ids.length]!, patch: { x: i } });
     const reps = 200;

@@ -58,7 +58,7 @@ function buildMenu(win: BrowserWindow): void {
               const r = await dialog.showOpenDialog(win, { filters: [{ name: 'Ganvas project', extensions: ['ganvas'] }] });
               if (!r.canceled && r.filePaths[0]) {
                 try {
-                  engine?.openProject(r.filePaths[0]);
+                  engine?.projects.open(r.filePaths[0]);
                 } catch (err) {
                   dialog.showErrorBox('Cannot open project', err instanceof Error ? err.message : String(err));
                 }

@@ -52,9 +52,9 @@ describe('inpaint edits in a project', () => {
     writePackage(join(shipped, 'tiny-inp'), { id: 'tiny-inp', name: 'tiny', licence: 'CC0-1.0', data: 'none', provenance: { source: 'shipped', parent: null } }, { kind: 'inpainter', G: tinyInpainter() });
     const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: shipped });
     const file = join(home, 'p.ganvas');
-    engine.createProject('p', 10, 10, file);
+    engine.projects.create('p', 10, 10, file);
     const png = new Uint8Array(await sharp(Buffer.from(noisyRgba(160, 120, 180).data), { raw: { width: 160, height: 120, channels: 4 } }).png().toBuffer());
-    const state = await engine.importImage('photo.png', png);
+    const state = await engine.layers.import('photo.png', png);
     return { engine, file, layer: state.layers[0]! };
   }
 
@@ -159,10 +159,10 @@ describe('object removal with the shipped inpainter', () => {
     it(`removes a pasted red square from a ${w}×${h} photo: no red left, nothing changed beyond the 4 px band`, async () => {
       const home = tempDir();
       const engine = new Engine({ host: 'cli', hostDetail: 'test', home });
-      engine.createProject('p', w, h, join(home, 'p.ganvas'));
+      engine.projects.create('p', w, h, join(home, 'p.ganvas'));
       const side = 80, x = Math.round(w * 0.47), y = Math.round(h * 0.41);
       const { png, mask, px } = await photoWithRedSquare(w, h, x, y, side);
-      const layer = (await engine.importImage('photo.png', png)).layers[0]!;
+      const layer = (await engine.layers.import('photo.png', png)).layers[0]!;
       const state = await engine.handlers['inpaint.run']({ layerId: layer.id, mask: await encodeMaskPng(mask, w, h), margin: 0.5, feather: 4 });
       const out = await decodeRgba((await engine.handlers['asset.get']({ hash: state.layers[1]!.assetHash })).bytes);
       let red = 0, changedBeyond = 0;

@@ -22,7 +22,7 @@ function setup(models: string[] = ['gen']) {
   models.forEach((id, i) => writePackage(join(shipped, id), { id, name: id, licence: 'CC0-1.0', data: 'none', provenance: { source: 'shipped', parent: null } }, { kind: 'generator', G: tinyGenerator(i + 1) }));
   const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: shipped });
   const file = join(home, 'p.ganvas');
-  engine.createProject('p', 512, 512, file);
+  engine.projects.create('p', 512, 512, file);
   return { engine, file, home, shipped };
 }
 
@@ -63,7 +63,7 @@ describe('the latent studio on a project', () => {
     expect(store.getLatent(layer.latent!.latentHash).data).toEqual(ws);
     store.close();
     const again = new Engine({ host: 'cli', hostDetail: 't', home: engine.home, shippedModels: shipped });
-    const reopened = again.openProject(file);
+    const reopened = again.projects.open(file);
     expect((await again.handlers['history.rerender']({ editId: reopened.headEditId! })).identical).toBe(true);
     again.close();
   });

@@ -89,7 +89,7 @@ describe('model packages', () => {
     const { home, shipped } = setup();
     const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: shipped });
     const file = join(home, 'p.ganvas');
-    engine.createProject('p', 100, 100, file);
+    engine.projects.create('p', 100, 100, file);
     const listed = await engine.handlers['models.list']({});
     expect(listed.map((m) => m.id)).toEqual(['gen', 'inp']);
     engine.close();
@@ -123,10 +123,10 @@ describe('models.importFile (an .onnx dropped on the editor)', () => {
     const bytes = tinyInpainter(9).toOnnx();
     const info = await engine.handlers['models.importFile']({ name: 'My Inpainter.onnx', bytes });
     expect([info.kind, info.source]).toEqual(['inpainter', 'imported']);
-    const installed = await engine.models.get(info.id);
+    const installed = await engine.registry.get(info.id);
     expect(Buffer.from(readFileSync(join(installed.dir, installed.card.files.inpainter!))).equals(Buffer.from(bytes))).toBe(true);
     await expect(engine.handlers['models.importFile']({ name: 'My Inpainter.onnx', bytes })).rejects.toThrow(/already installed/);
-    expect(engine.models.list().models.filter((m) => m.id === info.id)).toHaveLength(1);
+    expect(engine.models.list().filter((m) => m.id === info.id)).toHaveLength(1);
     engine.close();
   });
 });

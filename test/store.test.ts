@@ -15,8 +15,8 @@ describe('project store', () => {
     const home = tempDir();
     const file = join(home, 'p.ganvas');
     let engine = newEngine(home);
-    engine.createProject('P', 640, 480, file);
-    let s = await engine.importImage('a.png', await makePng(200, 100, 1));
+    engine.projects.create('P', 640, 480, file);
+    let s = await engine.layers.import('a.png', await makePng(200, 100, 1));
     expect(s.width).toBe(200); // the first image sizes an empty project
     expect(s.layers).toHaveLength(1);
     const id = s.layers[0]!.id;
@@ -29,7 +29,7 @@ describe('project store', () => {
     engine.close();
 
     engine = newEngine(home);
-    s = engine.openProject(file);
+    s = engine.projects.open(file);
     expect(s.layers[0]).toMatchObject({ id, x: 40, y: -7, visible: true });
     expect(s.canRedo).toBe(true);
     s = await engine.handlers['history.redo']({});
@@ -41,8 +41,8 @@ describe('project store', () => {
   it('a new edit after undo starts a branch that redo follows; the old state is still replayable', async () => {
     const home = tempDir();
     const engine = newEngine(home);
-    engine.createProject('P', 64, 64, join(home, 'p.ganvas'));
-    let s = await engine.importImage('a.png', await makePng(32, 32, 1));
+    engine.projects.create('P', 64, 64, join(home, 'p.ganvas'));
+    let s = await engine.layers.import('a.png', await makePng(32, 32, 1));
     const id = s.layers[0]!.id;
     const moved = await engine.handlers['layer.update']({ id, patch: { x: 5 } });
     await engine.handlers['history.undo']({});
@@ -61,9 +61,9 @@ describe('project store', () => {
   it('reorders and deletes layers, and refuses edits to layers that do not exist without writing anything', async () => {
     const home = tempDir();
     const engine = newEngine(home);
-    engine.createProject('P', 64, 64, join(home, 'p.ganvas'));
-    await engine.importImage('a.png', await makePng(16, 16, 1));
-    let s = await engine.importImage('b.png', await makePng(16, 16, 2));
+    engine.projects.create('P', 64, 64, join(home, 'p.ganvas'));
+    await engine.layers.import('a.png', await makePng(16, 16, 1));
+    let s = await engine.layers.import('b.png', await makePng(16, 16, 2));
     const [a, b] = s.layers.map((l) => l.id);
     s = await engine.handlers['layer.reorder']({ id: b!, index: 0 });
     expect(s.layers.map((l) => l.id)).toEqual([b, a]);
@@ -79,10 +79,10 @@ describe('project store', () => {
     const home = tempDir();
     const file = join(home, 'p.ganvas');
     const engine = newEngine(home);
-    engine.createProject('P', 64, 64, file);
+    engine.projects.create('P', 64, 64, file);
     const png = await makePng(20, 20, 3);
-    await engine.importImage('a.png', png);
-    await engine.importImage('a-again.png', png);
+    await engine.layers.import('a.png', png);
+    await engine.layers.import('a-again.png', png);
     engine.close();
     const db = new Database(file, { readonly: true });
     expect((db.prepare('SELECT COUNT(*) n FROM assets').get() as { n: number }).n).toBe(1);
@@ -95,10 +95,10 @@ describe('project store', () => {
   it('refuses a non-image and a truncated image without adding an edit', async () => {
     const home = tempDir();
     const engine = newEngine(home);
-    engine.createProject('P', 64, 64, join(home, 'p.ganvas'));
+    engine.projects.create('P', 64, 64, join(home, 'p.ganvas'));
     const png = await makePng(300, 300, 4);
-    await expect(engine.importImage('notes.txt', new TextEncoder().encode('hello'))).rejects.toMatchObject({ code: 'bad_image' });
-    await expect(engine.importImage('cut.png', png.slice(0, png.length >> 1))).rejects.toThrow(/truncated or corrupt/);
+    await expect(engine.layers.import('notes.txt', new TextEncoder().encode('hello'))).rejects.toMatchObject({ code: 'bad_image' });
+    await expect(engine.layers.import('cut.png', png.slice(0, png.length >> 1))).rejects.toThrow(/truncated or corrupt/);
     const s = await engine.handlers['project.state']({});
     expect(s.layers).toHaveLength(0);
     expect(s.headEditId).toBeNull();
@@ -115,21 +115,21 @@ describe('project store', () => {
     db.close();
     const foreignBytes = readFileSync(foreign);
     const engine = newEngine(home);
-    expect(() => engine.openProject(text)).toThrow(/not a Ganvas project \(not a SQLite database\)/);
-    expect(() => engine.openProject(foreign)).toThrow(/SQLite database but not a Ganvas project/);
-    expect(() => engine.openProject(join(home, 'missing.ganvas'))).toThrow(EngineError);
+    expect(() => engine.projects.open(text)).toThrow(/not a Ganvas project \(not a SQLite database\)/);
+    expect(() => engine.projects.open(foreign)).toThrow(/SQLite database but not a Ganvas project/);
+    expect(() => engine.projects.open(join(home, 'missing.ganvas'))).toThrow(EngineError);
     expect(readFileSync(foreign).equals(foreignBytes)).toBe(true);
   });
 
   it('exports the composite of visible layers with their opacity and position', async () => {
     const home = tempDir();
     const engine = newEngine(home);
-    engine.createProject('P', 4, 4, join(home, 'p.ganvas'));
+    engine.projects.create('P', 4, 4, join(home, 'p.ganvas'));
     const sharp = (await import('sharp')).default;
     const solid = async (r: number, g: number, b: number, size: number) =>
       new Uint8Array(await sharp({ create: { width: size, height: size, channels: 4, background: { r, g, b, alpha: 1 } } }).png().toBuffer());
-    let s = await engine.importImage('red', await solid(255, 0, 0, 4));
-    s = await engine.importImage('blue', await solid(0, 0, 255, 2));
+    let s = await engine.layers.import('red', await solid(255, 0, 0, 4));
+    s = await engine.layers.import('blue', await solid(0, 0, 255, 2));
     const blue = s.layers[1]!.id;
     await engine.handlers['layer.update']({ id: blue, patch: { x: 3, y: 3, opacity: 0.5 } }); // hangs off the corner
     const { png, width, height } = await engine.handlers['project.export']({});

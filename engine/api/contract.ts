@@ -197,9 +197,11 @@ export const methods = {
       batch: z.number().int().min(2).max(64).default(8),
       seed: z.number().int().min(0).default(0),
       name: z.string().min(1).max(120).optional(),
+      /** The model id of an earlier run to continue from its last checkpoint, under the same id. */
+      resume: z.string().min(1).max(64).optional(),
     }).strict(),
     z.object({ jobId: z.string(), modelId: z.string(), runDir: z.string() }),
-    'Fine-tune a generator on a folder of images in a worker thread; progress comes as job.progress events.',
+    'Fine-tune a generator on a folder of images in a worker thread (one run at a time; `resume` continues an earlier run); progress comes as job.progress events.',
   ),
 
   'job.cancel': method(z.object({ id: z.string() }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a job.'),

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cover, decode, encode } from '../image/raster.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -8,9 +8,7 @@ import { EngineError } from '../api/errors.js';
 import { Engine, VERSION } from '../engine.js';
 import { serve } from '../serve/server.js';
 import { ProjectStore } from '../store/project-store.js';
-import { userModelsDir } from '../runtime/registry.js';
 import { describeIo, parseRange, type Range } from '../runtime/inpainter-io.js';
-import { fineTune } from '../train/fine-tune.js';
 import { inpaintFile, pairFolder } from '../edit/inpaint-file.js';
 import { defaultInpaintParams, MAX_FEATHER } from '../edit/inpaint.js';
 import { inpaintModel } from '../edit/inpaint-model.js';
@@ -60,7 +58,7 @@ program
       port: o.port, project: o.project, home: program.opts().home, rendererDir,
       log: (l) => console.error(`[ganvas] ${l}`),
     });
-    const state = server.engine.handlers['project.state']({}) as Awaited<ReturnType<Engine['handlers']['project.state']>>;
+    const state = await server.engine.call('project.state', {});
     console.log(`Project ${state.path}`);
     console.log(`Ganvas at ${server.url}`);
     const stop = () => void server.close().then(() => process.exit(0));
@@ -74,9 +72,9 @@ project
   .option('--name <name>', 'project name (default: the file name)')
   .option('--width <px>', 'document width', int, 1280)
   .option('--height <px>', 'document height', int, 800)
-  .action((file: string, o: { name?: string; width: number; height: number }) => {
+  .action(async (file: string, o: { name?: string; width: number; height: number }) => {
     const engine = cliEngine(program.opts().home);
-    const s = engine.createProject(o.name ?? basename(file, extname(file)), o.width, o.height, file);
+    const s = await engine.call('project.create', { name: o.name ?? basename(file, extname(file)), width: o.width, height: o.height, path: file });
     engine.close();
     console.log(`created ${s.path} (${s.width}×${s.height})`);
   });
@@ -108,20 +106,20 @@ project
     const engine = cliEngine(home);
     mkdirSync(out, { recursive: true });
     const scratch = join(tmpdir(), `ganvas-project-${process.pid}.ganvas`);
-    engine.createProject('projection', 256, 256, scratch);
+    await engine.call('project.create', { name: 'projection', width: 256, height: 256, path: scratch });
     engine.onEvent((event, p) => {
       if (event === 'job.progress') {
         const { done, total, message } = p as { done: number; total: number; message?: string };
         if (done % 20 === 0 || done === total) console.error(message);
       }
     });
-    const r = await engine.latent.project({ image: readFileSync(image), modelId: o.model, steps: o.steps, display: 256 });
+    const r = await engine.call('latent.project', { image: readFileSync(image), modelId: o.model, steps: o.steps, display: 256 });
     const layer = r.state.layers.at(-1)!;
-    const latent = await engine.handlers['latent.get']({ layerId: layer.id });
-    const runner = await engine.latent.runner(latent.modelId);
+    const latent = await engine.call('latent.get', { layerId: layer.id });
+    const { resolution } = (await engine.call('models.list', {})).find((m) => m.id === latent.modelId)!;
     const photo = await decode(readFileSync(image), { name: basename(image), channels: 3 });
-    writeFileSync(join(out, 'target.png'), await encode(await cover(photo, runner.resolution, runner.resolution), 'png'));
-    writeFileSync(join(out, 'projected.png'), (await engine.handlers['asset.get']({ hash: layer.assetHash })).bytes);
+    writeFileSync(join(out, 'target.png'), await encode(await cover(photo, resolution, resolution), 'png'));
+    writeFileSync(join(out, 'projected.png'), (await engine.call('asset.get', { hash: layer.assetHash })).bytes);
     writeFileSync(join(out, 'latent.f32'), new Uint8Array(latent.ws.buffer, latent.ws.byteOffset, latent.ws.byteLength));
     writeFileSync(join(out, 'latent.json'), JSON.stringify({ model: latent.modelId, hash: latent.modelHash, space: 'w+', rows: latent.numWs, dim: latent.wDim, loss: r.loss, steps: o.steps, note: r.note }, null, 2));
     engine.close();
@@ -134,9 +132,9 @@ program
   .description('add images to a project as layers, one edit each')
   .action(async (file: string, images: string[]) => {
     const engine = cliEngine(program.opts().home);
-    engine.openProject(file);
+    await engine.call('project.open', { path: file });
     for (const img of images) {
-      const s = await engine.importImage(basename(img), readFileSync(img));
+      const s = await engine.call('layer.import', { name: basename(img), bytes: readFileSync(img) });
       console.log(`committed edit ${s.headEditId}: ${basename(img)}`);
     }
     engine.close();
@@ -148,8 +146,8 @@ program
   .requiredOption('-o, --out <file>', 'output PNG')
   .action(async (file: string, o: { out: string }) => {
     const engine = cliEngine(program.opts().home);
-    engine.openProject(file);
-    const r = await engine.handlers['project.export']({});
+    await engine.call('project.open', { path: file });
+    const r = await engine.call('project.export', {});
     writeFileSync(o.out, r.png);
     engine.close();
     console.log(`wrote ${o.out} (${r.width}×${r.height})`);
@@ -161,7 +159,7 @@ models
   .description('the installed models: shipped, imported and fine-tuned, with their licences')
   .action(() => {
     const engine = cliEngine(program.opts().home);
-    const { models: list, problems } = engine.models.list();
+    const { models: list, problems } = engine.registry.list();
     if (list.length === 0) console.log('no models installed');
     for (const m of list) {
       console.log(`${m.id.padEnd(20)} ${m.kind.padEnd(10)} ${String(m.resolution).padStart(4)} px  ${m.source.padEnd(8)} ${m.hash.slice(0, 12)}  ${m.name}`);
@@ -193,12 +191,12 @@ models
       const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
       return typeof v === 'boolean' ? (v ? flag : flag.replace('--', '--no-')) : `${flag} ${Array.isArray(v) ? v.join('..') : v}`;
     });
-    const m = await engine.models.import(resolve(path), {
+    const m = await engine.registry.import(resolve(path), {
       id: o.id, name: o.name, licence: o.licence, resolution: o.resolution, io,
       command: ['ganvas models import', basename(path), ...told].join(' '),
     });
     console.log(`installed ${m.id} (${m.kind}, ${m.resolution} px, ${m.hash.slice(0, 12)})`);
-    const card = (await engine.models.get(m.id)).card;
+    const card = (await engine.registry.get(m.id)).card;
     if (card.inpainter?.io) for (const line of describeIo(card.inpainter.io, card.inpainter)) console.log(`  ${line}`);
   });
 
@@ -213,9 +211,7 @@ program
   .option('--feather <px>', `blend band outside the hole, 0–${MAX_FEATHER} px`, Number, defaultInpaintParams.feather)
   .action(async (input: string, o: { mask?: string; maskDir?: string; out: string; model?: string; margin: number; feather: number }) => {
     const engine = cliEngine(program.opts().home);
-    const id = o.model ?? engine.models.list().models.find((m) => m.kind === 'inpainter')?.id;
-    if (!id) throw new EngineError('not_found', 'no inpainter is installed');
-    const model = await engine.inpainter(id);
+    const model = await engine.models.inpainter(o.model);
     const run = inpaintModel(model);
     if (!(o.feather >= 0 && o.feather <= MAX_FEATHER)) throw new EngineError('bad_request', `--feather must be 0–${MAX_FEATHER} px`);
     const params = { margin: o.margin, feather: o.feather };
@@ -273,7 +269,7 @@ program
     mkdirSync(o.out, { recursive: true });
     for (let i = 0; i < o.seeds.length; i += 32) {
       const part = o.seeds.slice(i, i + 32);
-      const { images } = await engine.latent.sample(o.model, part, o.psi, o.size);
+      const { images } = await engine.call('latent.sample', { modelId: o.model, seeds: part, psi: o.psi, display: o.size });
       images.forEach((png, k) => writeFileSync(join(o.out, `seed${String(part[k]).padStart(4, '0')}.png`), png));
     }
     console.log(`wrote ${o.seeds.length} sample(s) to ${o.out}`);
@@ -294,7 +290,7 @@ program
   .action(async (o: { model?: string; seeds: number[]; frames: number; space: string; method: string; psi: number; size: number; framesDir?: string; out: string }) => {
     if (!['z', 'w'].includes(o.space) || !['lerp', 'slerp'].includes(o.method)) throw new EngineError('bad_request', '--space is z or w, --method lerp or slerp');
     const engine = cliEngine(program.opts().home);
-    const r = await engine.latent.interpolate({ modelId: o.model, keys: o.seeds.map((seed) => ({ seed })), frames: o.frames, space: o.space as 'z', method: o.method as 'lerp', psi: o.psi, display: o.size, delayMs: 60 });
+    const r = await engine.call('latent.interpolate', { modelId: o.model, keys: o.seeds.map((seed) => ({ seed })), frames: o.frames, space: o.space as 'z', method: o.method as 'lerp', psi: o.psi, display: o.size, delayMs: 60 });
     writeFileSync(o.out, r.gif);
     if (o.framesDir) {
       mkdirSync(o.framesDir, { recursive: true });
@@ -315,7 +311,8 @@ program
   .requiredOption('-o, --out <file>', 'output PNG')
   .action(async (o: { model?: string; rows: number[]; cols: number[]; layers: { start: number; end: number }; psi: number; cell: number; out: string }) => {
     const engine = cliEngine(program.opts().home);
-    writeFileSync(o.out, await engine.latent.mixGrid(o.model, o.rows, o.cols, o.layers, o.psi, o.cell));
+    const { png } = await engine.call('latent.mixGrid', { modelId: o.model, rows: o.rows, cols: o.cols, start: o.layers.start, end: o.layers.end, psi: o.psi, cell: o.cell });
+    writeFileSync(o.out, png);
     console.log(`wrote ${o.out} (${o.rows.length}×${o.cols.length} mixes, rows ${o.layers.start}–${o.layers.end})`);
   });
 
@@ -331,22 +328,22 @@ program
   .option('--backend <name>', 'tensorflow | wasm | cpu (default: the fastest that loads)')
   .action(async (o: { model: string; data: string; kimg: number; batch: number; seed: number; out?: string; backend?: 'tensorflow' | 'wasm' | 'cpu' }) => {
     const engine = cliEngine(program.opts().home);
-    const base = await engine.models.get(o.model);
-    const outId = o.out ?? `${base.card.id}-ft`;
-    const runDir = join(engine.home, 'runs', outId);
-    const ctl = new AbortController();
-    process.on('SIGINT', () => ctl.abort());
     let last = '';
-    const r = await fineTune({
-      modelDir: base.dir, outDir: join(userModelsDir(engine.home), outId), outId, outName: `${base.card.name}, fine-tuned on ${basename(resolve(o.data))}`,
-      dataDir: resolve(o.data), runDir, kimg: o.kimg, batch: o.batch, seed: o.seed, checkpointEvery: 100, backend: o.backend,
+    // The same service as the editor's train.start, with what only a trusted caller may choose: the id (so a
+    // rerun of the same command resumes the run) and the backend.
+    const outId = o.out ?? `${o.model}-ft`;
+    const run = await engine.training.start({
+      modelId: o.model, dataDir: resolve(o.data), kimg: o.kimg, batch: o.batch, seed: o.seed, outId, backend: o.backend,
+      resume: existsSync(join(engine.home, 'runs', outId)) ? outId : undefined,
     }, (p) => {
       const line = p.phase === 'training'
         ? `step ${p.step}  ${p.kimg.toFixed(3)}/${p.totalKimg} kimg  ${p.imgPerSec.toFixed(1)} img/s  G ${p.lossG?.toFixed(3)}  D ${p.lossD?.toFixed(3)}  ETA ${Math.round(p.etaSeconds ?? 0)} s  [${p.backend}]`
         : `${p.phase}: ${p.message ?? ''}`;
       if (line !== last) console.error(line);
       last = line;
-    }, ctl.signal);
+    });
+    process.on('SIGINT', () => void engine.call('job.cancel', { id: run.jobId }));
+    const r = await run.result;
     for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.reason}`);
     console.log(`${r.resumedFrom ? `resumed at step ${r.resumedFrom}; ` : ''}trained ${r.steps} steps in ${r.seconds.toFixed(0)} s; installed model ${r.modelId}`);
   });

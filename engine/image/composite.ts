@@ -55,3 +55,12 @@ export async function encodePng(rgba: Uint8Array, width: number, height: number)
 export async function decodeRgba(png: Uint8Array): Promise<Raster> {
   return decode(png, { channels: 4 });
 }
+
+/**
+ * Whether an encoded image holds exactly these RGBA pixels: the one test of "re-rendered identically" (decoded
+ * pixels, not file bytes, since two PNG encoders may write the same pixels differently).
+ */
+export async function holdsPixels(encoded: Uint8Array, rgba: Uint8Array): Promise<boolean> {
+  const stored = await decodeRgba(encoded);
+  return stored.data.length === rgba.length && Buffer.from(stored.data.buffer, stored.data.byteOffset, stored.data.byteLength).equals(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength));
+}
