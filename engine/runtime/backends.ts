@@ -27,7 +27,7 @@ function nativeTfjs(pkg: string): string | null {
 }
 
 /**
- * What compute this machine offers, in the order the engine prefers it (ARCHITECTURE.md, and ../shared/DESIGN.md "Compute"). Only
+ * What compute this machine offers, in the order the engine prefers it (docs/ARCHITECTURE.md, "Compute"). Only
  * resolvable packages are reported available; native ones are loaded lazily by the code that uses them.
  */
 export function probeBackends(): Backend[] {
