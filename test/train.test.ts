@@ -7,7 +7,7 @@ import { tf } from '../engine/nets/tf.js';
 import { readWeights } from '../engine/nets/weights.js';
 import { ModelRegistry } from '../engine/runtime/registry.js';
 import { writePackage } from '../engine/runtime/write-package.js';
-import { selectTrainingBackend } from '../engine/train/backend.js';
+import { selectTrainingBackend } from '../engine/nets/backend.js';
 import { loadImageFolder } from '../engine/train/dataset.js';
 import { fineTune } from '../engine/train/fine-tune.js';
 import { GanTrainer, defaultTrainConfig } from '../engine/train/gan-trainer.js';
