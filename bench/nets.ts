@@ -5,7 +5,7 @@ import { Generator, type GeneratorConfig } from '../engine/nets/generator.js';
 import { Inpainter } from '../engine/nets/inpainter.js';
 import { tf } from '../engine/nets/tf.js';
 import { openSession } from '../engine/runtime/onnx.js';
-import { selectTrainingBackend } from '../engine/train/backend.js';
+import { selectTrainingBackend } from '../engine/nets/backend.js';
 import { defaultTrainConfig, GanTrainer } from '../engine/train/gan-trainer.js';
 import type { BenchRow } from './run.js';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { selectTrainingBackend } from '../train/backend.js';
+import { selectTrainingBackend } from '../nets/backend.js';
 
 const require = createRequire(import.meta.url);
 

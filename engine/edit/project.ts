@@ -4,7 +4,7 @@ import { tf } from '../nets/tf.js';
 import { readWeights } from '../nets/weights.js';
 import type { LoadedModel } from '../runtime/registry.js';
 import { generatorConfig } from '../runtime/weights-check.js';
-import { selectTrainingBackend } from '../train/backend.js';
+import { selectTrainingBackend } from '../nets/backend.js';
 
 export interface ProjectionStep { step: number; total: number; phase: 'W' | 'W+'; loss: number }
 

@@ -1,32 +1,30 @@
-import { conv, convOnnx, Seeds, upsample2x, upsample2xOnnx } from './layers.js';
+import { eager } from './eager-ops.js';
+import { Seeds } from './layers.js';
 import { Module } from './module.js';
-import { GraphBuilder } from './onnx/graph.js';
-import { read, tf } from './tf.js';
+import { exportOnnx } from './onnx/onnx-ops.js';
+import { expectShape, NetShapeError, type NetOps } from './ops.js';
+import { tf } from './tf.js';
+
+export interface GatedConvConfig { cin: number; cout: number; kernel: number; stride?: number; dilation?: number }
 
 /** DeepFill v2's gated convolution: ELU features gated per pixel and channel by a learned sigmoid. */
 export class GatedConv extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(readonly cin: number, readonly cout: number, readonly k: number, readonly stride: number, readonly dilation: number, seeds: Seeds) {
+  constructor(readonly config: GatedConvConfig, seeds: Seeds) {
     super();
+    const { cin, cout, kernel: k } = config;
     this.weight = this.param('weight', tf.randomNormal([k, k, cin, 2 * cout], 0, Math.sqrt(2 / (cin * k * k)), 'float32', seeds.next()), 'conv');
     this.bias = this.param('bias', tf.zeros([2 * cout]));
   }
 
-  forward(x: tf.Tensor4D): tf.Tensor4D {
-    const y = tf.add(conv(x, this.weight as tf.Tensor4D, this.stride, this.dilation), this.bias) as tf.Tensor4D;
-    const [f, g] = tf.split(y, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
-    return tf.mul(tf.elu(f), tf.sigmoid(g)) as tf.Tensor4D;
-  }
-
-  onnx(g: GraphBuilder, x: string, name: string): string {
-    const w = tf.tidy(() => tf.transpose(this.weight, [3, 2, 0, 1]));
-    const y = convOnnx(g, x, g.const(`${name}.w`, read(w), w.shape), this.k, g.const(`${name}.b`, read(this.bias), [2 * this.cout]), this.stride, this.dilation);
-    w.dispose();
-    const split = g.int64('split', [this.cout, this.cout]);
-    const f = g.ops('Split', [y, split], { axis: 1 }, 2);
-    return g.op('Mul', [g.op('Elu', [f[0]!]), g.op('Sigmoid', [f[1]!])]);
+  apply<T>(ops: NetOps<T>, x: T): T {
+    const { cin, cout, stride, dilation } = this.config;
+    expectShape(ops, this.where, 'input', x, [null, cin, null, null]);
+    const y = ops.conv2d(x, ops.param(this.weight), { bias: ops.param(this.bias), stride, dilation });
+    const [features, gate] = ops.split(y, 1, [cout, cout]);
+    return ops.mul(ops.elu(features!), ops.sigmoid(gate!));
   }
 }
 
@@ -58,44 +56,57 @@ export class Inpainter extends Module {
     super();
     const c = config.channels;
     const seeds = new Seeds(seed * 1000 + 700);
-    const gc = (key: string, cin: number, cout: number, k = 3, stride = 1, dilation = 1) => this.child(key, new GatedConv(cin, cout, k, stride, dilation, seeds));
-    this.enc = [gc('enc.0', 4, c, 5), gc('enc.1', c, 2 * c, 3, 2), gc('enc.2', 2 * c, 2 * c), gc('enc.3', 2 * c, 4 * c, 3, 2), gc('enc.4', 4 * c, 4 * c)];
-    this.mid = [...[2, 4, 8, 16].map((d, i) => gc(`mid.${i}`, 4 * c, 4 * c, 3, 1, d)), gc('mid.4', 4 * c, 4 * c), gc('mid.5', 4 * c, 4 * c)];
-    this.dec = [gc('dec.0', 4 * c, 2 * c), gc('dec.1', 2 * c, 2 * c), gc('dec.2', 2 * c, c), gc('dec.3', c, c / 2)];
+    const gc = (key: string, cfg: GatedConvConfig) => this.child(key, new GatedConv(cfg, seeds));
+    this.enc = [
+      gc('enc.0', { cin: 4, cout: c, kernel: 5 }), gc('enc.1', { cin: c, cout: 2 * c, kernel: 3, stride: 2 }), gc('enc.2', { cin: 2 * c, cout: 2 * c, kernel: 3 }),
+      gc('enc.3', { cin: 2 * c, cout: 4 * c, kernel: 3, stride: 2 }), gc('enc.4', { cin: 4 * c, cout: 4 * c, kernel: 3 }),
+    ];
+    this.mid = [
+      ...[2, 4, 8, 16].map((dilation, i) => gc(`mid.${i}`, { cin: 4 * c, cout: 4 * c, kernel: 3, dilation })),
+      gc('mid.4', { cin: 4 * c, cout: 4 * c, kernel: 3 }), gc('mid.5', { cin: 4 * c, cout: 4 * c, kernel: 3 }),
+    ];
+    this.dec = [
+      gc('dec.0', { cin: 4 * c, cout: 2 * c, kernel: 3 }), gc('dec.1', { cin: 2 * c, cout: 2 * c, kernel: 3 }),
+      gc('dec.2', { cin: 2 * c, cout: c, kernel: 3 }), gc('dec.3', { cin: c, cout: c / 2, kernel: 3 }),
+    ];
     this.toRgb = this.param('to_rgb', tf.randomNormal([3, 3, c / 2, 3], 0, Math.sqrt(1 / ((c / 2) * 9)), 'float32', seeds.next()), 'conv');
     this.toRgbBias = this.param('to_rgb_bias', tf.zeros([3]));
   }
 
-  /** image[B, H, W, 3] in [-1, 1], mask[B, H, W, 1] → [composited, raw fill]; H and W multiples of 4. */
+  /** image[B, 3, H, W] in [-1, 1] and mask[B, 1, H, W] (1 = hole) → [composited, raw fill]; H, W multiples of 4. */
+  apply<T>(ops: NetOps<T>, image: T, mask: T): [T, T] {
+    const c = this.config.channels;
+    expectShape(ops, this.where, 'image', image, [null, 3, null, null]);
+    expectShape(ops, this.where, 'mask', mask, [null, 1, null, null]);
+    const [, , h = null, w = null] = ops.shape(image);
+    if ((h !== null && h % 4) || (w !== null && w % 4)) throw new NetShapeError(`${this.where}: height and width must be multiples of 4, not ${h}×${w}`);
+    const known = ops.sub(1, mask);
+    const hidden = ops.mul(image, known);
+    let x = ops.concat([this.config.prefill ? image : hidden, mask], 1);
+    for (const l of [...this.enc, ...this.mid]) x = l.apply(ops, x);
+    expectShape(ops, this.where, 'features at ¼ size', x, [null, 4 * c, h === null ? null : h / 4, w === null ? null : w / 4]);
+    this.dec.forEach((l, i) => (x = l.apply(ops, i === 0 || i === 2 ? ops.upsample2x(x) : x)));
+    const y = ops.conv2d(x, ops.param(this.toRgb), { bias: ops.param(this.toRgbBias) });
+    const fill = this.config.prefill ? ops.clip(ops.add(image, y), -1, 1) : ops.tanh(y);
+    return [ops.add(hidden, ops.mul(fill, mask)), fill];
+  }
+
+  /** image[B, H, W, 3], mask[B, H, W, 1] (NHWC) → [composited, raw fill], NHWC. */
   forward(image: tf.Tensor4D, mask: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
-    const known = tf.sub(1, mask);
-    let x = tf.concat([this.config.prefill ? image : tf.mul(image, known), mask], 3) as tf.Tensor4D;
-    for (const l of [...this.enc, ...this.mid]) x = l.forward(x);
-    this.dec.forEach((l, i) => (x = l.forward(i === 0 || i === 2 ? upsample2x(x) : x)));
-    const y = tf.add(conv(x, this.toRgb as tf.Tensor4D), this.toRgbBias);
-    const fill = (this.config.prefill ? tf.clipByValue(tf.add(image, y), -1, 1) : tf.tanh(y)) as tf.Tensor4D;
-    return [tf.add(tf.mul(image, known), tf.mul(fill, mask)) as tf.Tensor4D, fill];
+    const [out, fill] = this.apply(eager, eager.nhwc(image), eager.nhwc(mask));
+    return [eager.toNhwc(out), eager.toNhwc(fill)];
   }
 
   /** Exported graph: image[B, 3, H, W] in [-1, 1] and mask[B, 1, H, W] (1 = hole) → image[B, 3, H, W]. */
   toOnnx(): Uint8Array {
-    const g = new GraphBuilder('inpainter');
-    const image = g.input('image', ['batch', 3, 'height', 'width']);
-    const mask = g.input('mask', ['batch', 1, 'height', 'width']);
-    const known = g.op('Sub', [g.scalar('one', 1), mask]);
-    const hidden = g.op('Mul', [image, known]);
-    let x = g.op('Concat', [this.config.prefill ? image : hidden, mask], { axis: 1 });
-    this.enc.forEach((l, i) => (x = l.onnx(g, x, `enc${i}`)));
-    this.mid.forEach((l, i) => (x = l.onnx(g, x, `mid${i}`)));
-    this.dec.forEach((l, i) => (x = l.onnx(g, i === 0 || i === 2 ? upsample2xOnnx(g, x) : x, `dec${i}`)));
-    const w = tf.tidy(() => tf.transpose(this.toRgb, [3, 2, 0, 1]));
-    const y = convOnnx(g, x, g.const('to_rgb', read(w), w.shape), 3, g.const('to_rgb_bias', read(this.toRgbBias), [3]));
-    const fill = this.config.prefill ? g.op('Clip', [g.op('Add', [image, y]), g.scalar('lo', -1), g.scalar('hi', 1)]) : g.op('Tanh', [y]);
-    w.dispose();
-    g.output(g.op('Add', [hidden, g.op('Mul', [fill, mask])]), 'output', ['batch', 3, 'height', 'width']);
-    return g.toBytes('Ganvas gated-conv inpainter');
+    return exportOnnx('inpainter', this, 'Ganvas gated-conv inpainter', (ops) => {
+      const [out] = this.apply(ops, ops.input('image', ['batch', 3, 'height', 'width']), ops.input('mask', ['batch', 1, 'height', 'width']));
+      ops.output(out, 'output', ['batch', 3, 'height', 'width']);
+    });
   }
 }
+
+export interface SpectralNormConvConfig { cin: number; cout: number; kernel: number; stride: number }
 
 /** A conv whose weight is divided by its largest singular value, estimated by one power iteration per step. */
 export class SpectralNormConv extends Module {
@@ -104,8 +115,9 @@ export class SpectralNormConv extends Module {
   readonly u: tf.Variable;
   readonly v: tf.Variable;
 
-  constructor(readonly cin: number, readonly cout: number, readonly k: number, readonly stride: number, seeds: Seeds) {
+  constructor(readonly config: SpectralNormConvConfig, seeds: Seeds) {
     super();
+    const { cin, cout, kernel: k } = config;
     this.weight = this.param('weight_orig', tf.randomNormal([k, k, cin, cout], 0, Math.sqrt(1 / (cin * k * k)), 'float32', seeds.next()), 'conv');
     this.bias = this.param('bias', tf.zeros([cout]));
     this.u = this.param('weight_u', tf.randomNormal([cout], 0, 1, 'float32', seeds.next()), 'plain', false);
@@ -114,7 +126,7 @@ export class SpectralNormConv extends Module {
 
   /** W as the [out, in·k·k] matrix PyTorch's spectral_norm works on. */
   private matrix(): tf.Tensor2D {
-    return tf.reshape(tf.transpose(this.weight, [3, 2, 0, 1]), [this.cout, -1]) as tf.Tensor2D;
+    return tf.reshape(tf.transpose(this.weight, [3, 2, 0, 1]), [this.config.cout, -1]) as tf.Tensor2D;
   }
 
   /** One power iteration (training only): u, v move towards W's leading singular vectors. */
@@ -132,10 +144,12 @@ export class SpectralNormConv extends Module {
     v.dispose();
   }
 
-  forward(x: tf.Tensor4D): tf.Tensor4D {
-    const sigma = tf.sum(tf.mul(this.u, tf.reshape(tf.matMul(this.matrix(), tf.reshape(this.v, [-1, 1])), [-1])));
-    const y = conv(x, tf.div(this.weight, sigma) as tf.Tensor4D, this.stride);
-    return tf.add(y, this.bias) as tf.Tensor4D;
+  apply<T>(ops: NetOps<T>, x: T): T {
+    const w = ops.param(this.weight);
+    // σ = uᵀ W v, with u and v from the power iteration; gradients flow through W only, as in PyTorch.
+    const wv = ops.matmul(ops.reshape(w, [this.config.cout, -1]), ops.reshape(ops.param(this.v), [-1, 1]));
+    const sigma = ops.sum(ops.mul(ops.reshape(ops.param(this.u), [-1, 1]), wv), [0, 1]);
+    return ops.conv2d(x, ops.div(w, sigma), { bias: ops.param(this.bias), stride: this.config.stride });
   }
 }
 
@@ -147,12 +161,17 @@ export class PatchDiscriminator extends Module {
     super();
     const seeds = new Seeds(seed * 1000 + 900);
     const c = [4, channels, 2 * channels, 4 * channels, 4 * channels, 4 * channels];
-    this.convs = Array.from({ length: 5 }, (_, i) => this.child(`convs.${i}`, new SpectralNormConv(c[i]!, c[i + 1]!, 5, 2, seeds)));
+    this.convs = Array.from({ length: 5 }, (_, i) => this.child(`convs.${i}`, new SpectralNormConv({ cin: c[i]!, cout: c[i + 1]!, kernel: 5, stride: 2 }, seeds)));
   }
 
-  forward(image: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
-    let x = tf.concat([image, mask], 3) as tf.Tensor4D;
-    for (const l of this.convs) x = tf.leakyRelu(l.forward(x), 0.2);
+  apply<T>(ops: NetOps<T>, image: T, mask: T): T {
+    let x = ops.concat([image, mask], 1);
+    for (const l of this.convs) x = ops.leakyRelu(l.apply(ops, x), 0.2);
     return x;
+  }
+
+  /** image[B, H, W, 3], mask[B, H, W, 1] (NHWC) → patch scores, NHWC. */
+  forward(image: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
+    return eager.toNhwc(this.apply(eager, eager.nhwc(image), eager.nhwc(mask)));
   }
 }

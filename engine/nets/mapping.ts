@@ -1,7 +1,9 @@
+import { eager } from './eager-ops.js';
 import { EqualizedDense, normalize2ndMoment, Seeds } from './layers.js';
 import { Module } from './module.js';
-import { GraphBuilder } from './onnx/graph.js';
-import { read, tf } from './tf.js';
+import { exportOnnx } from './onnx/onnx-ops.js';
+import { expectShape, type NetOps } from './ops.js';
+import { tf } from './tf.js';
 
 export interface MappingConfig {
   zDim: number;
@@ -23,16 +25,23 @@ export class MappingNetwork extends Module {
     super();
     const seeds = new Seeds(seed);
     this.fcs = Array.from({ length: config.layers }, (_, i) =>
-      this.child(`fcs.${i}`, new EqualizedDense(i === 0 ? config.zDim : config.wDim, config.wDim, 'lrelu', seeds, config.lrMul)),
+      this.child(`fcs.${i}`, new EqualizedDense({ in: i === 0 ? config.zDim : config.wDim, out: config.wDim, activation: 'lrelu', lrMul: config.lrMul }, seeds)),
     );
     this.wAvg = this.param('w_avg', tf.zeros([config.wDim]), 'plain', false);
   }
 
-  forward(z: tf.Tensor2D, psi = 1): tf.Tensor2D {
-    let x = normalize2ndMoment.forward(z);
-    for (const fc of this.fcs) x = fc.forward(x);
+  /** z[B, Z] → w[B, W]; ψ is a number (eager; 1 skips truncation) or a graph input. */
+  apply<T>(ops: NetOps<T>, z: T, psi: T | number): T {
+    expectShape(ops, this.where, 'z', z, [null, this.config.zDim]);
+    let x = normalize2ndMoment(ops, z);
+    for (const fc of this.fcs) x = fc.apply(ops, x);
     if (psi === 1) return x;
-    return tf.add(this.wAvg, tf.mul(tf.sub(x, this.wAvg), psi)) as tf.Tensor2D;
+    const avg = ops.param(this.wAvg);
+    return ops.add(avg, ops.mul(ops.sub(x, avg), psi));
+  }
+
+  forward(z: tf.Tensor2D, psi = 1): tf.Tensor2D {
+    return eager.logical(this.apply(eager, eager.plain(z), psi)) as tf.Tensor2D;
   }
 
   /** Moves w_avg towards the batch mean of w (StyleGAN's w_avg_beta = 0.995). */
@@ -44,14 +53,9 @@ export class MappingNetwork extends Module {
 
   /** Exported graph: inputs z[B, Z] and psi[1]; output w[B, W]. */
   toOnnx(): Uint8Array {
-    const g = new GraphBuilder('mapping');
-    const z = g.input('z', ['batch', this.config.zDim]);
-    const psi = g.input('psi', [1]);
-    let x = normalize2ndMoment.onnx(g, z);
-    this.fcs.forEach((fc, i) => (x = fc.onnx(g, x, `fc${i}`)));
-    const avg = g.const('w_avg', read(this.wAvg), [this.config.wDim]);
-    const w = g.op('Add', [avg, g.op('Mul', [g.op('Sub', [x, avg]), psi])]);
-    g.output(w, 'w', ['batch', this.config.wDim]);
-    return g.toBytes('Ganvas StyleGAN2-like mapping network');
+    return exportOnnx('mapping', this, 'Ganvas StyleGAN2-like mapping network', (ops) => {
+      const w = this.apply(ops, ops.input('z', ['batch', this.config.zDim]), ops.input('psi', [1]));
+      ops.output(w, 'w', ['batch', this.config.wDim]);
+    });
   }
 }

@@ -12,21 +12,37 @@ const FROM_FILE: Record<Layout, number[] | null> = { plain: null, conv: [2, 3, 1
 
 interface Param { variable: tf.Variable; layout: Layout; trainable: boolean }
 
+/** Each parameter's layout, for the interpreters (engine/nets/ops.ts) that see it through `ops.param(variable)`. */
+const layouts = new WeakMap<tf.Variable, Layout>();
+export const layoutOf = (v: tf.Variable): Layout => layouts.get(v) ?? 'plain';
+/** tfjs axis j of a parameter holds its file (logical) axis LOGICAL_AXES[layout][j]; null: the same order. */
+export const LOGICAL_AXES = FROM_FILE;
+
 /** A named tree of parameters, as in torch.nn.Module: names match the weight files the pretraining scripts write. */
 export abstract class Module {
   private readonly params = new Map<string, Param>();
   private readonly children = new Map<string, Module>();
+  private parent: { module: Module; key: string } | null = null;
+
+  /** Where this module sits in its net, e.g. 'synthesis.blocks.2.conv0', for shape errors. */
+  get where(): string {
+    const path: string[] = [];
+    for (let m: Module | null = this; m?.parent; m = m.parent.module) path.unshift(m.parent.key);
+    return `${this.constructor.name}${path.length ? ` ${path.join('.')}` : ''}`;
+  }
 
   protected param(key: string, init: tf.Tensor, layout: Layout = 'plain', trainable = true): tf.Variable {
     // Variables keep tfjs' generated names: explicit names must be unique across every model in the process.
     const variable = tf.variable(init, trainable);
     init.dispose();
+    layouts.set(variable, layout);
     this.params.set(key, { variable, layout, trainable });
     return variable;
   }
 
   protected child<M extends Module>(key: string, m: M): M {
     this.children.set(key, m);
+    m.parent = { module: this, key };
     return m;
   }
 

@@ -1,9 +1,22 @@
-import { blur, blurOnnx, conv, convOnnx, EqualizedDense, lrelu, lreluOnnx, normal, Seeds, upsample2x, upsample2xOnnx } from './layers.js';
+import { eager } from './eager-ops.js';
+import { addBias, blur, EqualizedDense, lrelu, normal, Seeds } from './layers.js';
 import { Module } from './module.js';
-import { GraphBuilder } from './onnx/graph.js';
-import { read, readScaled, tf } from './tf.js';
+import { exportOnnx } from './onnx/onnx-ops.js';
+import { channelMap, expectShape, type NetOps } from './ops.js';
+import { tf } from './tf.js';
 
 export type NoiseMode = 'const' | 'random';
+
+export interface ModulatedConvConfig {
+  wDim: number;
+  cin: number;
+  cout: number;
+  kernel: number;
+  /** Normalise each output channel to unit expected variance (every conv but toRGB). */
+  demodulate: boolean;
+  /** Nearest ×2 upsampling before the conv (the first conv of each block above 4×4). */
+  up: boolean;
+}
 
 /**
  * StyleGAN2's modulated convolution, computed as scale inputs by the style → shared conv → demodulate outputs.
@@ -15,42 +28,27 @@ export class ModulatedConv extends Module {
   readonly weight: tf.Variable;
   private readonly gain: number;
 
-  constructor(wDim: number, readonly cin: number, readonly cout: number, readonly k: number, readonly demodulate: boolean, readonly up: boolean, seeds: Seeds) {
+  constructor(readonly config: ModulatedConvConfig, seeds: Seeds) {
     super();
-    this.affine = this.child('affine', new EqualizedDense(wDim, cin, 'linear', seeds, 1, 1));
+    const { wDim, cin, cout, kernel: k } = config;
+    this.affine = this.child('affine', new EqualizedDense({ in: wDim, out: cin, activation: 'linear', biasInit: 1 }, seeds));
     this.weight = this.param('weight', normal([k, k, cin, cout], 1, seeds), 'conv');
     this.gain = 1 / Math.sqrt(cin * k * k);
   }
 
-  forward(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
-    const s = this.affine.forward(w);
-    const b = s.shape[0];
-    const weight = tf.mul(this.weight, this.gain) as tf.Tensor4D;
-    if (this.up) x = upsample2x(x);
-    let y = conv(tf.mul(x, tf.reshape(s, [b, 1, 1, this.cin])) as tf.Tensor4D, weight);
-    if (this.demodulate) {
-      const wsq = tf.reshape(tf.sum(tf.square(weight), [0, 1]), [this.cin, this.cout]);
-      const d = tf.rsqrt(tf.add(tf.matMul(tf.square(s), wsq), 1e-8));
-      y = tf.mul(y, tf.reshape(d, [b, 1, 1, this.cout])) as tf.Tensor4D;
-    }
-    return y;
-  }
-
-  onnx(g: GraphBuilder, x: string, w: string, name: string): string {
-    const s = this.affine.onnx(g, w, `${name}.affine`);
-    const asMap = (v: string) => g.op('Reshape', [v, g.int64('nc11', [0, -1, 1, 1])]);
-    if (this.up) x = upsample2xOnnx(g, x);
-    const weight = tf.tidy(() => tf.transpose(tf.mul(this.weight, this.gain), [3, 2, 0, 1]));
-    const wc = g.const(`${name}.weight`, read(weight), weight.shape);
-    let y = convOnnx(g, g.op('Mul', [x, asMap(s)]), wc, this.k);
-    if (this.demodulate) {
-      const wsq = tf.tidy(() => tf.reshape(tf.sum(tf.square(tf.mul(this.weight, this.gain)), [0, 1]), [this.cin, this.cout]));
-      const d = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [g.op('MatMul', [g.op('Mul', [s, s]), g.const(`${name}.wsq`, read(wsq), [this.cin, this.cout])]), g.scalar('eps', 1e-8)])])]);
-      y = g.op('Mul', [y, asMap(d)]);
-      wsq.dispose();
-    }
-    weight.dispose();
-    return y;
+  /** x[B, cin, H, W] and w[B, W] → [B, cout, H, W] (2H × 2W when `up`). */
+  apply<T>(ops: NetOps<T>, x: T, w: T): T {
+    const { cin, cout, up, demodulate } = this.config;
+    expectShape(ops, this.where, 'input', x, [null, cin, null, null]);
+    const s = this.affine.apply(ops, w); // [B, cin]: one style per input channel
+    const weight = ops.mul(ops.param(this.weight), this.gain); // [cout, cin, k, k]
+    if (up) x = ops.upsample2x(x);
+    const y = ops.conv2d(ops.mul(x, channelMap(ops, s)), weight);
+    if (!demodulate) return y;
+    // σ of each output channel for unit inputs: √(Σ over cin, kh, kw of (w·s)²) = √(s² · Σ_k w²).
+    const wsq = ops.transpose(ops.sum(ops.square(weight), [2, 3]), [1, 0]); // [cin, cout]
+    const d = ops.rsqrt(ops.add(ops.matmul(ops.square(s), wsq), 1e-8)); // [B, cout]
+    return ops.mul(y, channelMap(ops, d));
   }
 }
 
@@ -61,25 +59,20 @@ export class SynthesisLayer extends Module {
   readonly noiseConst: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(wDim: number, cin: number, readonly cout: number, readonly res: number, up: boolean, seeds: Seeds) {
+  constructor(readonly config: { wDim: number; cin: number; cout: number; res: number; up: boolean }, seeds: Seeds) {
     super();
-    this.conv = this.child('conv', new ModulatedConv(wDim, cin, cout, 3, true, up, seeds));
+    const { wDim, cin, cout, res, up } = config;
+    this.conv = this.child('conv', new ModulatedConv({ wDim, cin, cout, kernel: 3, demodulate: true, up }, seeds));
     this.noiseStrength = this.param('noise_strength', tf.zeros([1]));
     this.noiseConst = this.param('noise_const', normal([res, res], 1, seeds), 'plain', false);
     this.bias = this.param('bias', tf.zeros([cout]));
   }
 
-  forward(x: tf.Tensor4D, w: tf.Tensor2D, noise: NoiseMode): tf.Tensor4D {
-    const y = this.conv.forward(x, w);
-    const n = noise === 'const' ? tf.reshape(this.noiseConst, [1, this.res, this.res, 1]) : tf.randomNormal([y.shape[0], this.res, this.res, 1]);
-    return lrelu(tf.add(tf.add(y, tf.mul(n, this.noiseStrength)), this.bias) as tf.Tensor4D);
-  }
-
-  onnx(g: GraphBuilder, x: string, w: string, name: string): string {
-    const y = this.conv.onnx(g, x, w, `${name}.conv`);
-    const noise = g.const(`${name}.noise`, readScaled(this.noiseConst, read(this.noiseStrength)[0]!), [1, 1, this.res, this.res]);
-    const bias = g.const(`${name}.bias`, read(this.bias), [1, this.cout, 1, 1]);
-    return lreluOnnx(g, g.op('Add', [g.op('Add', [y, noise]), bias]));
+  apply<T>(ops: NetOps<T>, x: T, w: T, noise: NoiseMode): T {
+    const { res } = this.config;
+    const y = this.conv.apply(ops, x, w);
+    const n = noise === 'const' ? ops.reshape(ops.param(this.noiseConst), [1, 1, res, res]) : ops.noise(y);
+    return lrelu(ops, addBias(ops, ops.add(y, ops.mul(n, ops.param(this.noiseStrength))), this.bias));
   }
 }
 
@@ -88,20 +81,18 @@ export class ToRGB extends Module {
   readonly conv: ModulatedConv;
   readonly bias: tf.Variable;
 
-  constructor(wDim: number, cin: number, seeds: Seeds) {
+  constructor(readonly config: { wDim: number; cin: number }, seeds: Seeds) {
     super();
-    this.conv = this.child('conv', new ModulatedConv(wDim, cin, 3, 1, false, false, seeds));
+    this.conv = this.child('conv', new ModulatedConv({ wDim: config.wDim, cin: config.cin, cout: 3, kernel: 1, demodulate: false, up: false }, seeds));
     this.bias = this.param('bias', tf.zeros([3]));
   }
 
-  forward(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
-    return tf.add(this.conv.forward(x, w), this.bias) as tf.Tensor4D;
-  }
-
-  onnx(g: GraphBuilder, x: string, w: string, name: string): string {
-    return g.op('Add', [this.conv.onnx(g, x, w, `${name}.conv`), g.const(`${name}.bias`, read(this.bias), [1, 3, 1, 1])]);
+  apply<T>(ops: NetOps<T>, x: T, w: T): T {
+    return addBias(ops, this.conv.apply(ops, x, w), this.bias);
   }
 }
+
+export interface SynthesisBlockConfig { wDim: number; cin: number; cout: number; res: number }
 
 /** One resolution: the 4×4 constant or an upsampling conv, a second conv, and toRGB added to the upsampled skip. */
 export class SynthesisBlock extends Module {
@@ -112,43 +103,34 @@ export class SynthesisBlock extends Module {
   /** How many rows of ws this block's convs consume (its toRGB shares the next block's first row). */
   readonly numConv: number;
 
-  constructor(wDim: number, cin: number, readonly cout: number, readonly res: number, seeds: Seeds) {
+  constructor(readonly config: SynthesisBlockConfig, seeds: Seeds) {
     super();
+    const { wDim, cin, cout, res } = config;
     if (res === 4) this.constInput = this.param('const', normal([4, 4, cout], 1, seeds), 'chw');
-    else this.conv0 = this.child('conv0', new SynthesisLayer(wDim, cin, cout, res, true, seeds));
-    this.conv1 = this.child('conv1', new SynthesisLayer(wDim, cout, cout, res, false, seeds));
-    this.torgb = this.child('torgb', new ToRGB(wDim, cout, seeds));
+    else this.conv0 = this.child('conv0', new SynthesisLayer({ wDim, cin, cout, res, up: true }, seeds));
+    this.conv1 = this.child('conv1', new SynthesisLayer({ wDim, cin: cout, cout, res, up: false }, seeds));
+    this.torgb = this.child('torgb', new ToRGB({ wDim, cin: cout }, seeds));
     this.numConv = res === 4 ? 1 : 2;
   }
 
-  /** `ws` holds this block's rows: numConv for the convs, then one for toRGB. */
-  forward(x: tf.Tensor4D | null, img: tf.Tensor4D | null, ws: tf.Tensor2D[], noise: NoiseMode): [tf.Tensor4D, tf.Tensor4D] {
+  /** `ws` holds this block's rows: numConv for the convs, then one for toRGB. Returns [features, image so far]. */
+  apply<T>(ops: NetOps<T>, x: T | null, img: T | null, ws: T[], noise: NoiseMode): [T, T] {
+    const { cout, res } = this.config;
     let i = 0;
-    if (this.constInput) x = tf.tile(tf.expandDims(this.constInput, 0), [ws[0]!.shape[0], 1, 1, 1]) as tf.Tensor4D;
-    else x = this.conv0!.forward(x!, ws[i++]!, noise);
-    x = this.conv1.forward(x, ws[i++]!, noise);
-    const y = this.torgb.forward(x, ws[i]!);
-    return [x, img ? (tf.add(blur(upsample2x(img)), y) as tf.Tensor4D) : y];
-  }
-
-  onnx(g: GraphBuilder, x: string | null, img: string | null, ws: string[], name: string): [string, string] {
-    let i = 0;
-    if (this.constInput) {
-      const c = tf.tidy(() => tf.transpose(this.constInput!, [2, 0, 1]));
-      const batch = g.op('Slice', [g.op('Shape', [ws[0]!]), g.int64('zero', [0]), g.int64('one', [1])]);
-      const reps = g.op('Concat', [batch, g.int64('ones', [1, 1, 1])], { axis: 0 });
-      x = g.op('Tile', [g.const(`${name}.const`, read(c), [1, this.cout, 4, 4]), reps]);
-      c.dispose();
-    } else x = this.conv0!.onnx(g, x!, ws[i++]!, `${name}.conv0`);
-    x = this.conv1.onnx(g, x, ws[i++]!, `${name}.conv1`);
-    const y = this.torgb.onnx(g, x, ws[i]!, `${name}.torgb`);
-    return [x, img ? g.op('Add', [blurOnnx(g, upsample2xOnnx(g, img), 3), y]) : y];
+    if (this.constInput) x = ops.broadcastBatch(ops.reshape(ops.param(this.constInput), [1, cout, 4, 4]), ws[0]!);
+    else x = this.conv0!.apply(ops, x!, ws[i++]!, noise);
+    x = this.conv1.apply(ops, x, ws[i++]!, noise);
+    const y = this.torgb.apply(ops, x, ws[i]!);
+    const out = img ? ops.add(blur(ops, ops.upsample2x(img)), y) : y;
+    expectShape(ops, this.where, 'features', x, [null, cout, res, res]);
+    expectShape(ops, this.where, 'image', out, [null, 3, res, res]);
+    return [x, out];
   }
 }
 
 export interface SynthesisConfig { wDim: number; resolution: number; channels: Record<number, number> }
 
-/** ws[B, L, W] → image[B, H, W, 3] in about [-1, 1]; L = 2·log2(resolution) − 2 rows, coarse to fine. */
+/** ws[B, L, W] → image[B, 3, H, W] in about [-1, 1]; L = 2·log2(resolution) − 2 rows, coarse to fine. */
 export class SynthesisNetwork extends Module {
   readonly blocks: SynthesisBlock[];
   readonly numWs: number;
@@ -158,37 +140,34 @@ export class SynthesisNetwork extends Module {
     const resolutions: number[] = [];
     for (let r = 4; r <= config.resolution; r *= 2) resolutions.push(r);
     this.blocks = resolutions.map((res, i) =>
-      this.child(`blocks.${i}`, new SynthesisBlock(config.wDim, config.channels[res === 4 ? 4 : res / 2]!, config.channels[res]!, res, seeds)),
+      this.child(`blocks.${i}`, new SynthesisBlock({ wDim: config.wDim, cin: config.channels[res === 4 ? 4 : res / 2]!, cout: config.channels[res]!, res }, seeds)),
     );
     this.numWs = 2 * resolutions.length;
   }
 
-  forward(ws: tf.Tensor3D, noise: NoiseMode = 'const'): tf.Tensor4D {
-    const rows = tf.unstack(ws, 1) as tf.Tensor2D[];
-    let x: tf.Tensor4D | null = null;
-    let img: tf.Tensor4D | null = null;
+  apply<T>(ops: NetOps<T>, ws: T, noise: NoiseMode): T {
+    expectShape(ops, this.where, 'ws', ws, [null, this.numWs, this.config.wDim]);
+    const rows = Array.from({ length: this.numWs }, (_, l) => ops.select(ws, 1, l));
+    let x: T | null = null;
+    let img: T | null = null;
     let first = 0;
     for (const block of this.blocks) {
-      [x, img] = block.forward(x, img, rows.slice(first, first + block.numConv + 1), noise);
+      [x, img] = block.apply(ops, x, img, rows.slice(first, first + block.numConv + 1), noise);
       first += block.numConv;
     }
     return img!;
   }
 
+  /** ws[B, L, W] → image[B, H, W, 3] (NHWC, as tfjs callers hold images). */
+  forward(ws: tf.Tensor3D, noise: NoiseMode = 'const'): tf.Tensor4D {
+    return eager.toNhwc(this.apply(eager, eager.plain(ws), noise));
+  }
+
   /** Exported graph: input ws[B, L, W]; output image[B, 3, H, W]. Noise is the stored constant, so renders repeat. */
   toOnnx(): Uint8Array {
-    const g = new GraphBuilder('synthesis');
-    const ws = g.input('ws', ['batch', this.numWs, this.config.wDim]);
-    const rows = Array.from({ length: this.numWs }, (_, l) => g.op('Gather', [ws, g.int64('row', [l], [])], { axis: 1 }));
-    let x: string | null = null;
-    let img: string | null = null;
-    let first = 0;
-    this.blocks.forEach((block, i) => {
-      [x, img] = block.onnx(g, x, img, rows.slice(first, first + block.numConv + 1), `b${block.res}`);
-      first += block.numConv;
-      void i;
+    return exportOnnx('synthesis', this, 'Ganvas StyleGAN2-like synthesis network', (ops) => {
+      const image = this.apply(ops, ops.input('ws', ['batch', this.numWs, this.config.wDim]), 'const');
+      ops.output(image, 'image', ['batch', 3, this.config.resolution, this.config.resolution]);
     });
-    g.output(img!, 'image', ['batch', 3, this.config.resolution, this.config.resolution]);
-    return g.toBytes('Ganvas StyleGAN2-like synthesis network');
   }
 }

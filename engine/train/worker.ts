@@ -7,7 +7,7 @@ import { readWeights, writeWeights } from '../nets/weights.js';
 import { readPackage } from '../runtime/package.js';
 import { generatorConfig } from '../runtime/weights-check.js';
 import { writePackage } from '../runtime/write-package.js';
-import { selectTrainingBackend } from './backend.js';
+import { selectTrainingBackend } from '../nets/backend.js';
 import { loadImageFolder } from './dataset.js';
 import { defaultTrainConfig, GanTrainer, TrainingDiverged } from './gan-trainer.js';
 import type { FineTuneRequest, TrainProgress, WorkerMessage } from './protocol.js';

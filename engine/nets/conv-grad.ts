@@ -1,4 +1,4 @@
-import { tf } from '../nets/tf.js';
+import { tf } from './tf.js';
 
 /**
  * A gradient for Conv2D built only from conv2d, pad, reverse and transpose, for backends without Conv2DBackpropFilter

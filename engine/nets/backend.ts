@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { tf } from '../nets/tf.js';
+import { tf } from './tf.js';
 import './gradients.js';
 import { registerConvGradient } from './conv-grad.js';
 
@@ -9,7 +9,8 @@ const require = createRequire(import.meta.url);
 export type TrainingBackend = 'tensorflow' | 'wasm' | 'cpu';
 
 /**
- * Picks the fastest tfjs backend that loads on this machine, in the order of ../shared/DESIGN.md "Compute": libtensorflow (tfjs-node-gpu
+ * Picks the fastest tfjs backend that loads on this machine (for training, projection and face alignment, so it lives
+ * beside the nets rather than in engine/train, which engine/edit may not import), in the order of ../shared/DESIGN.md "Compute": libtensorflow (tfjs-node-gpu
  * on CUDA machines, else tfjs-node), WebAssembly, plain JS. The optional native packages are imported inside
  * try/catch: where they are absent or their library is missing, the next one is used.
  */

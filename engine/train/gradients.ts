@@ -1,3 +1,0 @@
-// tfjs-core registers no gradients, and its ESM sources (which would) cannot be loaded by Node; the umbrella
-// package's Node bundle registers all of them against the same tfjs-core instance. Only training imports it.
-import '@tensorflow/tfjs';
