@@ -94,12 +94,10 @@ export function openDatabaseAsIs(path: string): Lease {
 
 const TEMP_SUFFIX = '.creating';
 
-/** Temporary files of creations of `path` whose process is gone (killed mid-create): removed before a new one. */
-function removeAbandonedBuilds(path: string): void {
-  const dir = dirname(path);
-  const prefix = `.${basename(path)}.`;
+/** Temporary files of creations in this folder whose process is gone (killed mid-create): removed before a new one. */
+function removeAbandonedBuilds(dir: string): void {
   for (const name of readdirSync(dir)) {
-    const m = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]+\.creating(?:-wal|-shm|-journal)?$/.exec(name.slice(prefix.length)) : null;
+    const m = /^\..+\.(\d+)-[0-9a-f]{8}\.creating(?:-wal|-shm|-journal)?$/.exec(name);
     if (!m || processAlive(Number(m[1]))) continue;
     rmSync(join(dir, name), { force: true });
   }
@@ -136,7 +134,7 @@ function syncDirectory(dir: string): void {
  */
 export function buildAtomically(path: string, fill: (db: DB) => void): void {
   if (existsSync(path)) throw new EngineError('conflict', `${path} already exists`);
-  removeAbandonedBuilds(path);
+  removeAbandonedBuilds(dirname(path));
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   try {
     const db = new Database(temp);
