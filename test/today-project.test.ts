@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine.js';
+import { ProjectStore } from '../engine/store/project-store.js';
 import { migrations } from '../engine/store/migrations.js';
 import { tempDir } from './helpers.js';
 
@@ -110,5 +111,24 @@ describe("a project file in today's format", () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.pragma('foreign_key_check')).toEqual([]);
     db.close();
+  });
+
+  it('damaged before it was ever migrated, recovers its good edits into a current file that still re-renders them', async () => {
+    const { home, file } = copyOfToday();
+    const db = new Database(file);
+    db.exec(`UPDATE edits SET params = json_set(params, '$.layer.latent', NULL) WHERE id = 4`); // a placed sample without its latent
+    db.close();
+    expect(() => ProjectStore.open(file)).toThrow(/^this project is damaged at edit 4: its parameters are not a valid latent.place v1 op \(layer.latent: /);
+    const out = join(home, 'recovered.ganvas');
+    const report = ProjectStore.recover(file, out);
+    expect(report).toMatchObject({ kept: 3, total: 5, head: 3 });
+    const old = new Database(file, { readonly: true });
+    expect(old.pragma('user_version', { simple: true })).toBe(3); // the damaged file was only read
+    old.close();
+    const engine = newEngine(home);
+    const state = engine.openProject(out);
+    expect(state.layers).toEqual(expected.state.layers.slice(0, 2));
+    expect((await engine.handlers['history.rerender']({ editId: 3 })).identical).toBe(true);
+    engine.close();
   });
 });

@@ -46,11 +46,20 @@ function configure(db: DB): void {
   db.pragma('busy_timeout = 5000');
 }
 
-export function migrate(db: DB): void {
+function assertNotNewer(db: DB): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new EngineError('not_a_project', `project schema v${current} is newer than this Ganvas (v${migrations.length})`);
   }
+}
+
+/** True when the file has `table` (an older schema may not: checks that run before migrating ask first). */
+export const hasTable = (db: DB, table: string): boolean =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+
+export function migrate(db: DB): void {
+  assertNotNewer(db);
+  const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < migrations.length; v++) {
     db.transaction(() => {
       db.exec(migrations[v]!);
@@ -61,7 +70,8 @@ export function migrate(db: DB): void {
 
 /**
  * The shared connection to an existing project file, checked, configured and migrated when this process first
- * opens it; `check` runs then too (and closes it again if it throws). Reopening an open file runs nothing.
+ * opens it. `check` runs before the migrations (and the connection is closed if it throws), so a file refused as
+ * damaged is left at the schema it had. Reopening an open file runs nothing.
  */
 export function openDatabase(path: string, check: (db: DB) => void = () => {}): Lease {
   return acquire(connectionKey(path), () => {
@@ -69,8 +79,9 @@ export function openDatabase(path: string, check: (db: DB) => void = () => {}): 
     const db = new Database(path, { fileMustExist: true });
     try {
       configure(db);
-      migrate(db);
+      assertNotNewer(db);
       check(db);
+      migrate(db);
       return db;
     } catch (err) {
       db.close();

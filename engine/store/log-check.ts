@@ -1,5 +1,5 @@
 import { EngineError } from '../api/errors.js';
-import type { DB } from './db.js';
+import { hasTable, type DB } from './db.js';
 import { OpFormatError, type OpCodec } from './op-versions.js';
 import { applyOp, opAssets, type DocState, type Op } from './ops.js';
 
@@ -41,6 +41,7 @@ interface Row {
 
 /** The root document: the project's size, no layers. */
 export function rootState(db: DB): DocState {
+  if (!hasTable(db, 'projects')) throw new EngineError('not_a_project', 'this file has no project record');
   const p = db.prepare('SELECT width, height FROM projects WHERE id = 1').get() as { width: number; height: number } | undefined;
   if (!p) throw new EngineError('not_a_project', 'this file has no project record');
   return { width: p.width, height: p.height, layers: [] };
@@ -73,7 +74,8 @@ export function checkLog(db: DB, codec: OpCodec, opts: { keepStates?: boolean } 
     pendingChildren.set(r.p, r.n);
   }
   const assetExists = db.prepare('SELECT 1 FROM assets WHERE hash = ?').pluck();
-  const latentExists = db.prepare('SELECT 1 FROM latents WHERE hash = ?').pluck();
+  // Files from before latents existed (schema v2 and older) have no latent ops either.
+  const latentExists = hasTable(db, 'latents') ? db.prepare('SELECT 1 FROM latents WHERE hash = ?').pluck() : { get: () => undefined };
   const states = new Map<number, DocState>();
   const kept = new Map<number, DocState>();
   const ids = new Set<number>();

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EngineError } from '../api/errors.js';
 import type { Direction, HistoryEntry, Layer, ProjectState } from '../api/schemas.js';
 import type { Lease } from './connections.js';
-import { buildAtomically, openDatabase, type DB } from './db.js';
+import { buildAtomically, hasTable, openDatabase, type DB } from './db.js';
 import { checkLog, damagedError, rootState } from './log-check.js';
 import { materialise } from './materialise.js';
 import { OpFormatError, opCodec, type OpCodec } from './op-versions.js';
@@ -93,7 +93,7 @@ export class ProjectStore {
     let headState: DocState | undefined;
     let head: number | null = null;
     const lease = openDatabase(path, (db) => {
-      if (!db.prepare('SELECT 1 FROM projects WHERE id = 1').get()) throw new EngineError('not_a_project', `${path} has no project record`);
+      if (!hasTable(db, 'projects') || !db.prepare('SELECT 1 FROM projects WHERE id = 1').get()) throw new EngineError('not_a_project', `${path} has no project record`);
       const report = checkLog(db, codec);
       if (report.problems.length) throw damagedError(report.problems[0]!, RECOVER_HINT);
       ({ head, headState } = report);
