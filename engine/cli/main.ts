@@ -67,7 +67,7 @@ program
     process.on('SIGTERM', stop);
   });
 
-const project = program.command('project').description('create and inspect project files (new, info), or project a photo into a generator: project IMAGE -o DIR');
+const project = program.command('project').description('create, inspect and recover project files (new, info, recover), or project a photo into a generator: project IMAGE -o DIR');
 project
   .command('new <file>')
   .option('--name <name>', 'project name (default: the file name)')
@@ -90,6 +90,17 @@ project
       console.log(`  ${l.visible ? '●' : '○'} ${l.name}  ${l.width}×${l.height} at (${l.x}, ${l.y})  opacity ${l.opacity}`);
     }
     store.close();
+  });
+project
+  .command('recover <file>')
+  .description('copy the good edits of a damaged project (every edit whose history replays) into a new file')
+  .option('-o, --out <file>', 'the new project file (default: FILE with .recovered before its extension)')
+  .action((file: string, o: { out?: string }) => {
+    const src = resolve(file);
+    const out = resolve(o.out ?? join(dirname(src), `${basename(src, extname(src))}.recovered${extname(src) || '.ganvas'}`));
+    const r = ProjectStore.recover(src, out);
+    for (const d of r.dropped) console.log(`  dropped edit ${d.editId}: ${d.reason}`);
+    console.log(`recovered ${r.kept} of ${r.total} edit(s) into ${r.path}; undo pointer at ${r.head === null ? 'the empty document' : `edit ${r.head}`}`);
   });
 
 project

@@ -91,4 +91,8 @@ export const migrations: readonly string[] = [
   CREATE INDEX directions_model ON directions(model_hash);
   ALTER TABLE layers ADD COLUMN latent TEXT CHECK (latent IS NULL OR json_valid(latent));
   `,
+  /* 4: each edit records the version of its op kind's shape (op-versions.ts); rows written before versions
+        existed have today's v1 shapes */ `
+  ALTER TABLE edits ADD COLUMN op_version INTEGER NOT NULL DEFAULT 1 CHECK (op_version >= 0);
+  `,
 ];

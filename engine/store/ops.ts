@@ -1,37 +1,12 @@
 import { EngineError } from '../api/errors.js';
 import type { Layer } from '../api/schemas.js';
+import type { Op } from './op-schemas.js';
 
 /**
- * The operations an edit can record. The state at any edit is the fold of `applyOp` over the path from the
- * root to it, so every step can be re-rendered and undo is only a pointer move.
+ * The state at any edit is the fold of `applyOp` over the path from the root to it, so every step can be
+ * re-rendered and undo is only a pointer move. The ops' shapes and versions live in op-schemas.ts / op-versions.ts.
  */
-export type Op =
-  | { kind: 'layer.add'; layer: Layer; /** first image of an empty project sizes the document */ docSize?: { width: number; height: number } }
-  | { kind: 'layer.update'; id: string; patch: Partial<Pick<Layer, 'name' | 'x' | 'y' | 'visible' | 'opacity'>> }
-  | { kind: 'layer.reorder'; id: string; index: number }
-  | { kind: 'layer.delete'; id: string }
-  | {
-      kind: 'inpaint';
-      /** The filled copy, placed right above its source layer; the source is never modified. */
-      layer: Layer;
-      sourceId: string;
-      /** Mask in the source layer's pixels, white = filled; stored as an asset so the edit can be re-rendered. */
-      maskHash: string;
-      model: { id: string; hash: string };
-      params: { margin: number; feather: number };
-    }
-  /** A generated sample placed as a layer linked to its latent (layer.latent). */
-  | { kind: 'latent.place'; layer: Layer; label: string }
-  /** A latent-space edit of a generated layer (slider, mix, variation): new latent, new render. */
-  | { kind: 'latent.edit'; id: string; latentHash: string; assetHash: string; label: string; edit: Record<string, unknown> }
-  /**
-   * A latent edit applied only inside a mask: the edited render blended into the layer with an inner feather,
-   * the seam healed by an inpainter. The layer keeps its latent (most of it still is that latent's render).
-   */
-  | {
-      kind: 'latent.local'; id: string; editedLatentHash: string; assetHash: string; maskHash: string; label: string;
-      feather: number; heal: { model: { id: string; hash: string }; band: number } | null;
-    };
+export type { Op } from './op-schemas.js';
 
 export interface DocState {
   width: number;

@@ -1,8 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EngineError } from '../api/errors.js';
 import type { Direction, HistoryEntry, Layer, ProjectState } from '../api/schemas.js';
-import { createDatabase, openDatabase, type DB } from './db.js';
+import type { Lease } from './connections.js';
+import { buildAtomically, hasTable, openDatabase, type DB } from './db.js';
+import { checkLog, damagedError, rootState } from './log-check.js';
+import { materialise } from './materialise.js';
+import { OpFormatError, opCodec, type OpCodec } from './op-versions.js';
 import { applyOp, describeOp, opAssets, type DocState, type Op } from './ops.js';
+import { recoverProject, type RecoveryReport } from './recover.js';
 
 export interface NewAsset {
   kind: 'image' | 'mask';
@@ -18,6 +23,7 @@ interface EditRow {
   kind: string;
   label: string;
   params: string;
+  op_version: number;
   created_at: string;
 }
 
@@ -46,36 +52,79 @@ interface LayerRow {
 export const hashBytes = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 export const newLayerId = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
 
+const RECOVER_HINT = ' (`ganvas project recover FILE` copies the edits before it into a new file)';
+
 /**
  * One project file. Edits are appended, never rewritten; the undo pointer (`head_edit_id`) and the materialised
  * document (`layers`, `doc_*`) move together in one transaction, so a killed process leaves either the old or
- * the new state, never a mix.
+ * the new state, never a mix. Every ProjectStore of the same file in a process shares one connection
+ * (connections.ts); `close` lets go of this one's share.
  */
 export class ProjectStore {
   private constructor(
     readonly path: string,
-    private readonly db: DB,
+    private readonly lease: Lease,
+    private readonly codec: OpCodec,
   ) {}
 
-  static create(path: string, name: string, width: number, height: number): ProjectStore {
-    const db = createDatabase(path);
-    db.prepare(
-      'INSERT INTO projects (id, name, width, height, doc_width, doc_height, created_at) VALUES (1, ?, ?, ?, ?, ?, ?)',
-    ).run(name, width, height, width, height, new Date().toISOString());
-    return new ProjectStore(path, db);
+  private released = false;
+
+  private get db(): DB {
+    if (this.released) throw new EngineError('no_project', `${this.path} has been closed`);
+    return this.lease.db;
   }
 
-  static open(path: string): ProjectStore {
-    const db = openDatabase(path);
-    if (!db.prepare('SELECT 1 FROM projects WHERE id = 1').get()) {
-      db.close();
-      throw new EngineError('not_a_project', `${path} has no project record`);
-    }
-    return new ProjectStore(path, db);
+  /** A new project file, created atomically (db.ts, buildAtomically): a kill leaves no file or a complete one. */
+  static create(path: string, name: string, width: number, height: number): ProjectStore {
+    buildAtomically(path, (db) => {
+      db.prepare(
+        'INSERT INTO projects (id, name, width, height, doc_width, doc_height, created_at) VALUES (1, ?, ?, ?, ?, ?, ?)',
+      ).run(name, width, height, width, height, new Date().toISOString());
+    });
+    return ProjectStore.open(path);
+  }
+
+  /**
+   * Opens a project, sharing the connection if this process has it open already. On first open the whole edit log
+   * is replayed and checked (log-check.ts): a damaged one is refused with "this project is damaged at edit N: …".
+   */
+  static open(path: string, opts: { codec?: OpCodec } = {}): ProjectStore {
+    const codec = opts.codec ?? opCodec;
+    let headState: DocState | undefined;
+    let head: number | null = null;
+    const lease = openDatabase(path, (db) => {
+      if (!hasTable(db, 'projects') || !db.prepare('SELECT 1 FROM projects WHERE id = 1').get()) throw new EngineError('not_a_project', `${path} has no project record`);
+      const report = checkLog(db, codec);
+      if (report.problems.length) throw damagedError(report.problems[0]!, RECOVER_HINT);
+      ({ head, headState } = report);
+    });
+    const store = new ProjectStore(path, lease, codec);
+    if (head !== null && headState) store.remember(head, headState);
+    return store;
+  }
+
+  /**
+   * Copies the good part of a damaged project (every edit whose path from the root replays) into a new file;
+   * the damaged file is only read. See recover.ts.
+   */
+  static recover(path: string, outPath: string): RecoveryReport {
+    return recoverProject(path, outPath, opCodec);
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.released) return;
+    this.released = true;
+    this.lease.release();
+  }
+
+  /** An op read from the log: parsed, upgraded from its version and validated, or "damaged at edit N". */
+  private decode(row: { id: number; kind: string; op_version: number; params: string }): Op {
+    try {
+      return this.codec.decode(row.kind, row.op_version, row.params);
+    } catch (err) {
+      if (err instanceof OpFormatError) throw damagedError({ editId: row.id, reason: err.message }, RECOVER_HINT);
+      throw err;
+    }
   }
 
   private project(): ProjectRow {
@@ -85,11 +134,12 @@ export class ProjectStore {
   /** Edits from the root to `editId`, oldest first. */
   private chain(editId: number | null): EditRow[] {
     if (editId === null) return [];
+    // Following only links to earlier edits keeps the walk finite even if the file was damaged after it was opened.
     return this.db
       .prepare(
         `WITH RECURSIVE chain(id, depth) AS (
            SELECT ?, 0
-           UNION ALL SELECT e.parent_id, c.depth + 1 FROM edits e JOIN chain c ON e.id = c.id WHERE e.parent_id IS NOT NULL)
+           UNION ALL SELECT e.parent_id, c.depth + 1 FROM edits e JOIN chain c ON e.id = c.id WHERE e.parent_id IS NOT NULL AND e.parent_id < e.id)
          SELECT e.* FROM chain c JOIN edits e ON e.id = c.id ORDER BY c.depth DESC`,
       )
       .all(editId) as EditRow[];
@@ -110,19 +160,17 @@ export class ProjectStore {
   /** Replays the op log up to `editId` (from the nearest remembered ancestor): the exact document at that step. */
   stateAt(editId: number | null): DocState {
     const pending: Op[] = [];
-    const step = this.db.prepare('SELECT parent_id, params FROM edits WHERE id = ?');
+    const step = this.db.prepare('SELECT id, parent_id, kind, op_version, params FROM edits WHERE id = ?');
     let id = editId;
     let state: DocState | undefined;
     while (id !== null && !(state = this.states.get(id))) {
-      const row = step.get(id) as { parent_id: number | null; params: string } | undefined;
+      const row = step.get(id) as (Pick<EditRow, 'id' | 'parent_id' | 'kind' | 'op_version' | 'params'>) | undefined;
       if (!row) throw new EngineError('not_found', `no edit ${id} in this project`);
-      pending.push(JSON.parse(row.params) as Op);
+      if (row.parent_id !== null && row.parent_id >= row.id) throw damagedError({ editId: row.id, reason: `its parent link points at edit ${row.parent_id}, which is not earlier in the log` }, RECOVER_HINT);
+      pending.push(this.decode(row));
       id = row.parent_id;
     }
-    if (!state) {
-      const p = this.project();
-      state = { width: p.width, height: p.height, layers: [] };
-    }
+    state ??= rootState(this.db);
     for (const op of pending.reverse()) state = applyOp(state, op);
     if (editId !== null) this.remember(editId, state);
     return state;
@@ -164,15 +212,7 @@ export class ProjectStore {
   }
 
   private materialise(head: number | null, state = this.stateAt(head)): void {
-    this.db.prepare('UPDATE projects SET head_edit_id = ?, doc_width = ?, doc_height = ? WHERE id = 1')
-      .run(head, state.width, state.height);
-    this.db.prepare('DELETE FROM layers').run();
-    const insert = this.db.prepare(
-      'INSERT INTO layers (id, z, name, asset_hash, x, y, width, height, visible, opacity, latent) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
-    );
-    state.layers.forEach((l, z) =>
-      insert.run(l.id, z, l.name, l.assetHash, l.x, l.y, l.width, l.height, l.visible ? 1 : 0, l.opacity, l.latent ? JSON.stringify(l.latent) : null),
-    );
+    materialise(this.db, head, state);
   }
 
   /** Content-addressed: the same bytes are stored once however many edits use them. */
@@ -201,11 +241,11 @@ export class ProjectStore {
       const hashes = assets.map((a) => this.putAsset(a));
       const p = this.project();
       const doc = this.stateAt(p.head_edit_id);
-      const op = build(doc, hashes);
+      const { op, version, params } = this.encode(build(doc, hashes));
       const next = applyOp(doc, op); // throws before anything is written if the op does not fit the document
       const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO edits (parent_id, kind, label, params, model_id, created_at) VALUES (?,?,?,?,?,?)')
-        .run(p.head_edit_id, op.kind, describeOp(op, doc), JSON.stringify(op), op.kind === 'inpaint' ? op.model.hash : null, new Date().toISOString());
+        .prepare('INSERT INTO edits (parent_id, kind, label, params, op_version, model_id, created_at) VALUES (?,?,?,?,?,?,?)')
+        .run(p.head_edit_id, op.kind, describeOp(op, doc), params, version, op.kind === 'inpaint' ? op.model.hash : null, new Date().toISOString());
       const editId = Number(lastInsertRowid);
       for (const [role, hash] of Object.entries(opAssets(op))) {
         this.db.prepare('INSERT INTO edit_assets (edit_id, role, asset_hash) VALUES (?,?,?)').run(editId, role, hash);
@@ -218,18 +258,30 @@ export class ProjectStore {
     return this.state();
   }
 
+  /** Validates an op before it is written: only valid ops of a known kind, at its current version, enter the log. */
+  private encode(op: Op): { op: Op; version: number; params: string } {
+    try {
+      return this.codec.encode(op);
+    } catch (err) {
+      if (err instanceof OpFormatError) throw new EngineError('bad_request', `refused to record an edit: ${err.message}`);
+      throw err;
+    }
+  }
+
   /** A recorded edit: its operation and the document just before it, for re-rendering it. */
   edit(id: number): { op: Op; before: DocState } {
-    const row = this.db.prepare('SELECT parent_id, params FROM edits WHERE id = ?').get(id) as { parent_id: number | null; params: string } | undefined;
+    const row = this.db.prepare('SELECT id, parent_id, kind, op_version, params FROM edits WHERE id = ?').get(id) as
+      Pick<EditRow, 'id' | 'parent_id' | 'kind' | 'op_version' | 'params'> | undefined;
     if (!row) throw new EngineError('not_found', `no edit ${id} in this project`);
-    return { op: JSON.parse(row.params) as Op, before: this.stateAt(row.parent_id) };
+    return { op: this.decode(row), before: this.stateAt(row.parent_id) };
   }
 
   undo(): ProjectState {
     this.db.transaction(() => {
       const head = this.project().head_edit_id;
       if (head === null) throw new EngineError('conflict', 'nothing to undo');
-      const row = this.db.prepare('SELECT parent_id FROM edits WHERE id = ?').get(head) as { parent_id: number | null };
+      const row = this.db.prepare('SELECT parent_id FROM edits WHERE id = ?').get(head) as { parent_id: number | null } | undefined;
+      if (!row) throw damagedError({ editId: head, reason: `the undo pointer names edit ${head}, which is not in the log` }, RECOVER_HINT);
       this.materialise(row.parent_id);
     }).immediate();
     return this.state();
@@ -297,6 +349,11 @@ export class ProjectStore {
 
   integrityCheck(): string {
     return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  /** Rows that break a foreign key (`PRAGMA foreign_key_check`); empty for a sound file. */
+  foreignKeyProblems(): unknown[] {
+    return this.db.pragma('foreign_key_check') as unknown[];
   }
 
   editCount(): number {
