@@ -25,7 +25,11 @@ const withV0 = new OpCodec({
         schema: LayerUpdateV0,
         upgrade: (old: z.infer<typeof LayerUpdateV0>) => ({
           kind: 'layer.update', id: old.layerId,
-          patch: { x: old.changes.left, y: old.changes.top, visible: old.changes.hidden === undefined ? undefined : !old.changes.hidden },
+          patch: {
+            ...(old.changes.left !== undefined && { x: old.changes.left }),
+            ...(old.changes.top !== undefined && { y: old.changes.top }),
+            ...(old.changes.hidden !== undefined && { visible: !old.changes.hidden }),
+          },
         }),
       },
     },
@@ -36,6 +40,7 @@ const v0Move = JSON.stringify({ kind: 'layer.update', layerId: 'abc123', changes
 describe('versioned ops', () => {
   it('upgrades a v0 op to today’s shape on read', () => {
     expect(withV0.decode('layer.update', 0, v0Move)).toEqual({ kind: 'layer.update', id: 'abc123', patch: { x: 12, y: -3, visible: false } });
+    expect(withV0.decode('layer.update', 0, '{"kind":"layer.update","layerId":"abc123","changes":{"top":4}}')).toStrictEqual({ kind: 'layer.update', id: 'abc123', patch: { y: 4 } });
     expect(withV0.decode('layer.update', 1, JSON.stringify({ kind: 'layer.update', id: 'abc123', patch: { opacity: 0.5 } })))
       .toEqual({ kind: 'layer.update', id: 'abc123', patch: { opacity: 0.5 } });
   });
@@ -93,6 +98,23 @@ describe('versioned ops', () => {
     expect(() => store.commit(() => ({ kind: 'layer.add', layer: { ...layer, id: 'new', assetHash: 'not-a-hash' } }))).toThrow(/layer.assetHash/);
     expect(store.editCount()).toBe(1);
     expect(store.state().layers).toEqual([layer]);
+    store.close();
+  });
+
+  it('applies exactly what it records: a patch key set to undefined changes nothing, now or on replay', async () => {
+    const home = tempDir();
+    const file = join(home, 'p.ganvas');
+    const engine = new Engine({ host: 'cli', hostDetail: 'test', home });
+    engine.projects.create('P', 64, 64, file);
+    const layer = (await engine.layers.import('a.png', await makePng(16, 16, 1))).layers[0]!;
+    engine.close();
+    let store = ProjectStore.open(file);
+    const live = store.commit(() => ({ kind: 'layer.update', id: layer.id, patch: { x: 5, visible: undefined } }));
+    expect(live.layers).toEqual([{ ...layer, x: 5 }]);
+    store.close();
+    store = ProjectStore.open(file);
+    expect(store.undo().layers).toEqual([layer]);
+    expect(store.redo().layers).toEqual([{ ...layer, x: 5 }]); // replayed from the log
     store.close();
   });
 });

@@ -26,7 +26,8 @@ const withoutPath = <T extends { path: string }>({ path: _p, ...rest }: T) => re
 
 describe("a project file in today's format", () => {
   it('is a schema v3 file of five edits, as made (the fixture itself is not a newer file)', () => {
-    const db = new Database(copyOfToday().file, { readonly: true }); // even a read-only open writes -shm beside a WAL file
+    const { file } = copyOfToday(); // even a read-only connection leaves -wal and -shm beside the file it reads
+    const db = new Database(file, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(3);
     expect(db.prepare('SELECT kind FROM edits ORDER BY id').pluck().all()).toEqual(['layer.add', 'layer.update', 'inpaint', 'latent.place', 'latent.edit']);
     db.close();

@@ -76,11 +76,15 @@ export class OpCodec {
     return this.validate(kind, value, `v${spec.version}`);
   }
 
-  /** Validates an op about to be written; returns what to store (unknown fields dropped) and its version. */
+  /**
+   * Validates an op about to be written; returns what to store and apply, and its version. The op goes through
+   * JSON first so that what is applied now is exactly what a replay will read back: a key set to `undefined`
+   * (kept by zod, dropped by JSON) would otherwise patch the live document and not the replayed one.
+   */
   encode(op: Op): { op: Op; version: number; params: string } {
     const spec = this.table[op.kind];
     if (!spec) throw new OpFormatError(`unknown op kind "${op.kind}"`);
-    const valid = this.validate(op.kind, op, `v${spec.version}`);
+    const valid = this.validate(op.kind, JSON.parse(JSON.stringify(op)), `v${spec.version}`);
     return { op: valid, version: spec.version, params: JSON.stringify(valid) };
   }
 

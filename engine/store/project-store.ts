@@ -52,7 +52,7 @@ interface LayerRow {
 export const hashBytes = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 export const newLayerId = (): string => randomUUID().replaceAll('-', '').slice(0, 16);
 
-const RECOVER_HINT = ' (`ganvas project recover FILE` copies the edits before it into a new file)';
+const RECOVER_HINT = ' (`ganvas project recover FILE` copies the edits that still replay into a new file)';
 
 /**
  * One project file. Edits are appended, never rewritten; the undo pointer (`head_edit_id`) and the materialised
