@@ -62,6 +62,73 @@ const mutants = [
     to: 'const guess = seen;',
     tests: ['test/inpaint-oracles.test.ts'],
   },
+  // The latent studio (test/latent-results.test.ts). Pure modules are broken where the mistake can live there;
+  // the rest target engine/latent-studio.ts, whose code is moving into a latent service: when it moves, change
+  // `file` (the `from` strings stay the same lines).
+  {
+    name: 'slider-all-rows',
+    why: 'a slider moves every row of w+, not only the rows start..end it was set on',
+    file: 'engine/edit/latent-space.ts',
+    from: 'for (let l = range.start; l <= range.end; l++) for (let i = 0; i < wDim; i++) out[l * wDim + i] = out[l * wDim + i]! + alpha * d[i]!;',
+    to: 'for (let l = 0; l < ws.length / wDim; l++) for (let i = 0; i < wDim; i++) out[l * wDim + i] = out[l * wDim + i]! + alpha * d[i]!;',
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'mix-swapped',
+    why: 'style mixing takes the rows from the target and the rest from the source (source and target swapped)',
+    file: 'engine/edit/latent-space.ts',
+    from: 'export function mixRows(base: Float32Array, other: Float32Array,',
+    to: 'export function mixRows(other: Float32Array, base: Float32Array,',
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'mix-seed-psi',
+    why: 'a seed mixed in is mapped at the truncation of the sample grid (0.7) instead of ψ = 1',
+    file: 'engine/latent-studio.ts',
+    from: ': m.fromSeed !== undefined ? (await runner.wsForSeeds([m.fromSeed], 1))[0]! : null;',
+    to: ': m.fromSeed !== undefined ? (await runner.wsForSeeds([m.fromSeed], 0.7))[0]! : null;',
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'analogy-sign',
+    why: 'the analogy places A + B − C instead of A − B + C',
+    file: 'engine/latent-studio.ts',
+    from: 'const ws = A!.ws.map((v, i) => v - B!.ws[i]! + C!.ws[i]!);',
+    to: 'const ws = A!.ws.map((v, i) => v + B!.ws[i]! - C!.ws[i]!);',
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'variation-seed',
+    why: 'variation k draws its step from seed·1000 + k + 1 (off by one)',
+    file: 'engine/latent-studio.ts',
+    from: 'const step = zFromSeed(seed * 1000 + k, runner.wDim);',
+    to: 'const step = zFromSeed(seed * 1000 + k + 1, runner.wDim);',
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'mixgrid-transposed',
+    why: 'the mixing grid gives the range rows to the column seeds and the rest to the row seeds (rows and columns transposed)',
+    file: 'engine/latent-studio.ts',
+    from: 'mixRows(colWs[j]!, rowWs[i]!, r.wDim, range)',
+    to: 'mixRows(rowWs[i]!, colWs[j]!, r.wDim, range)',
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'local-outside-mask',
+    why: 'a masked local edit is pasted outside the mask too (the blend weight is 1 off the mask)',
+    file: 'engine/edit/mask-regions.ts',
+    from: "return Float32Array.from(d, (v, i) => (mask[i] ? Math.min(1, v / f) : 0));",
+    to: "return Float32Array.from(d, (v, i) => (mask[i] ? Math.min(1, v / f) : 1));",
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
+    name: 'local-no-heal',
+    why: 'a masked local edit skips healing: the seam band keeps the hard edge instead of the inpainter\'s fill',
+    file: 'engine/latent-studio.ts',
+    from: 'if (!heal) return out;',
+    to: 'return out;',
+    tests: ['test/latent-results.test.ts'],
+  },
 ];
 
 const only = process.argv.slice(2);

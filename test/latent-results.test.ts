@@ -280,7 +280,7 @@ describe('latent results against references computed in the test', () => {
       let sq = 0;
       for (const x of a) sq += x * x;
       const s2 = outDim / sq;
-      for (let c = 0; c < outDim; c++) for (let i = 0; i < W; i++) for (let j = 0; j < W; j++) M[i * W + j] += a[i * outDim + c]! * a[j * outDim + c]! * s2;
+      for (let c = 0; c < outDim; c++) for (let i = 0; i < W; i++) for (let j = 0; j < W; j++) M[i * W + j] = M[i * W + j]! + a[i * outDim + c]! * a[j * outDim + c]! * s2;
     }
     const dirs = await engine.handlers['direction.compute']({ method: 'sefa', count: W, start: 0, end: 2 });
     expect(dirs).toHaveLength(W);
@@ -416,7 +416,7 @@ function lzw(data: Uint8Array, minCode: number, count: number): Uint8Array {
     acc >>>= size; bits -= size;
     if (code === clear) { reset(); size = minCode + 1; prev = null; continue; }
     if (code === end) break;
-    const entry = code < dict.length ? dict[code]! : prev ? [...prev, prev[0]!] : [];
+    const entry: number[] = code < dict.length ? dict[code]! : prev ? [...prev, prev[0]!] : [];
     for (const v of entry) if (n < count) out[n++] = v;
     if (prev) dict.push([...prev, entry[0]!]);
     prev = entry;
