@@ -214,6 +214,16 @@ describe('latent results against references computed in the test', () => {
     expectSameBytes((await pixels(r.frames[6]!)).data, await renderAt(await latentOf(middle.id), display), 'middle frame');
     expectSameBytes((await pixels(r.frames[12]!)).data, await renderAt(await wsOfSeed(53, psi), display), 'last frame');
     expect(differ((await pixels(r.frames[3]!)).data, (await pixels(r.frames[0]!)).data)).toBe(true);
+    // Scrubbing the timeline (latent.frame, RGBA at the model's size) reaches the same keyframes at t = 0, ½ and 1;
+    // in z the path runs through the seeds' z and is mapped at the path's ψ.
+    const keys = [{ seed: 52 }, { layerId: middle.id }, { seed: 53 }];
+    for (const [t, ws] of [[0, await wsOfSeed(52, psi)], [0.5, await latentOf(middle.id)], [1, await wsOfSeed(53, psi)]] as const) {
+      expectSameBytes((await engine.handlers['latent.frame']({ keys, t, space: 'w', method: 'slerp', psi })).rgba, await render(ws), `timeline at t = ${t}`);
+    }
+    for (const [t, seed] of [[0, 54], [1, 55]] as const) {
+      const frame = await engine.handlers['latent.frame']({ keys: [{ seed: 54 }, { seed: 55 }], t, space: 'z', method: 'slerp', psi: 0.5 });
+      expectSameBytes(frame.rgba, await render(await wsOfSeed(seed, 0.5)), `z path at t = ${t}`);
+    }
 
     // The GIF: its frames decoded here (LZW, each frame's own palette) are the PNG frames quantised. gifenc bins
     // colours by their top 5 bits per channel (bins 8 levels wide; a 16 px render has ≤ 256 colours, so no bins
@@ -322,32 +332,40 @@ describe('latent results against references computed in the test', () => {
     expectSameBytes(original, await renderAt(ws, display), 'layer before the edit');
     const edited = await renderAt(Float32Array.from(ws, (v, i) => v + 4 * dir!.sigma * dir!.vector[i % W]!), display);
 
-    // Exact Euclidean distance of each pixel to the other side of the mask's edge (brute force).
+    // Exact Euclidean distance of each pixel to the other side of the mask's edge, by brute force within 8 px
+    // (farther: Infinity, which every check below treats as far).
+    const reach = 8;
     const dist = new Float64Array(display * display).fill(Infinity);
-    for (let p = 0; p < dist.length; p++) for (let q = 0; q < dist.length; q++) {
-      if (mask[p] === mask[q]) continue;
-      dist[p] = Math.min(dist[p]!, Math.hypot((p % display) - (q % display), Math.floor(p / display) - Math.floor(q / display)));
+    for (let y = 0; y < display; y++) for (let x = 0; x < display; x++) {
+      const p = y * display + x;
+      for (let yy = Math.max(0, y - reach); yy <= Math.min(display - 1, y + reach); yy++) for (let xx = Math.max(0, x - reach); xx <= Math.min(display - 1, x + reach); xx++) {
+        if (mask[yy * display + xx] !== mask[p]) dist[p] = Math.min(dist[p]!, Math.hypot(xx - x, yy - y));
+      }
     }
     // The engine's band is the pixels within `band` chamfer px of the edge (chamfer ≥ Euclidean, by at most 8.3 %),
     // and the inpainter's blend reaches 2 px beyond the band. So: Euclidean ≤ band / 1.083 is surely in the band;
     // beyond band + 2 (+ 0.5 for the blend's last pixel) surely untouched by the heal.
     const clear = band + 2.5;
     let deep = 0, far = 0, healed = 0;
+    const wrong: string[] = [];
+    const check = (p: number, want: ArrayLike<number>, where: string) => {
+      const got = Array.from(out.subarray(p * 4, p * 4 + 4));
+      if (got.some((v, c) => v !== want[c])) wrong.push(`${where} at ${p % display},${Math.floor(p / display)}: ${got} instead of ${Array.from(want)}`);
+    };
     for (let p = 0; p < dist.length; p++) {
-      const px = out.subarray(p * 4, p * 4 + 4);
-      expect(px[3], 'alpha').toBe(255);
       const d = dist[p]!;
       if (mask[p] && d > Math.max(clear, feather)) {
         deep++;
-        expect(Array.from(px), `deep inside at ${p % display},${Math.floor(p / display)}`).toEqual(Array.from(edited.subarray(p * 4, p * 4 + 4)));
+        check(p, edited.subarray(p * 4, p * 4 + 4), 'deep inside');
       } else if (!mask[p] && d > clear) {
         far++;
-        expect(Array.from(px), `outside at ${p % display},${Math.floor(p / display)}`).toEqual(Array.from(original.subarray(p * 4, p * 4 + 4)));
+        check(p, original.subarray(p * 4, p * 4 + 4), 'outside');
       } else if (d <= band / 1.083) {
         healed++;
-        expect(Array.from(px), `band at ${p % display},${Math.floor(p / display)}`).toEqual([255, 255, 255, 255]);
-      }
+        check(p, [255, 255, 255, 255], 'band');
+      } else if (out[p * 4 + 3] !== 255) wrong.push(`alpha at ${p}`);
     }
+    expect(wrong.slice(0, 5), `${wrong.length} wrong pixels`).toEqual([]);
     expect(deep).toBeGreaterThan(300);
     expect(far).toBeGreaterThan(2000);
     expect(healed).toBeGreaterThan(300);
