@@ -114,6 +114,14 @@ const mutants = [
     tests: ['test/latent-results.test.ts'],
   },
   {
+    name: 'sefa-wrong-layer',
+    why: 'SeFa reads the style weights of the other conv of a block (conv0 for an even row) than the one the row styles',
+    file: 'engine/edit/generator-runner.ts',
+    from: "row % 2 === 1 ? 'conv0' : 'conv1'",
+    to: "row % 2 === 1 ? 'conv1' : 'conv0'",
+    tests: ['test/latent-results.test.ts'],
+  },
+  {
     name: 'local-outside-mask',
     why: 'a masked local edit is pasted outside the mask too (the blend weight is 1 off the mask)',
     file: 'engine/edit/mask-regions.ts',
