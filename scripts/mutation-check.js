@@ -164,13 +164,16 @@ for (const m of mutants.filter((x) => only.length === 0 || only.includes(x.name)
     console.log(`mutant ${m.name}: its line moved to ${relative(root, path)} (update \`file\` in scripts/mutation-check.js)`);
   }
   const restore = () => writeFileSync(path, original);
-  process.once('SIGINT', () => { restore(); process.exit(130); });
+  // One handler at a time (removed after each mutant): fifteen left behind trip Node's listener-leak warning.
+  const onInterrupt = () => { restore(); process.exit(130); };
+  process.once('SIGINT', onInterrupt);
   writeFileSync(path, original.replace(m.from, m.to));
   let r;
   try {
     r = spawnSync('npx', ['vitest', 'run', ...m.tests], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '1' } });
   } finally {
     restore();
+    process.off('SIGINT', onInterrupt);
   }
   const caught = r.status !== 0 && /failed/i.test(r.stdout + r.stderr);
   console.log(`${caught ? 'caught ' : 'ESCAPED'}  ${m.name}: ${m.why}`);
