@@ -30,12 +30,12 @@ function latents(project: string): Record<string, number[]> {
 
 /** The shipped generator, run here by the test's own onnxruntime sessions: the reference for latents and pixels. */
 const FACES = join(import.meta.dirname, '..', 'assets', 'models', 'faces64');
-const RES = 64, ROWS = 10, WDIM = 128;
+const RES = 64, ROWS = 10, WDIM = 128, ZDIM = 128; // assets/models/faces64/model.json
 
 /** w of a seed at truncation ψ (mapping.onnx), on every row of w+. */
 async function wsOfSeed(seed: number, psi: number): Promise<Float32Array> {
   const mapping = await ort.InferenceSession.create(join(FACES, 'mapping.onnx'), { executionProviders: ['cpu'], intraOpNumThreads: 1 });
-  const { w } = await mapping.run({ z: new ort.Tensor('float32', zFromSeed(seed, WDIM), [1, WDIM]), psi: new ort.Tensor('float32', Float32Array.of(psi), [1]) });
+  const { w } = await mapping.run({ z: new ort.Tensor('float32', zFromSeed(seed, ZDIM), [1, ZDIM]), psi: new ort.Tensor('float32', Float32Array.of(psi), [1]) });
   const ws = new Float32Array(ROWS * WDIM);
   for (let l = 0; l < ROWS; l++) ws.set(w!.data as Float32Array, l * WDIM);
   return ws;
@@ -168,10 +168,13 @@ describe('the latent studio in Chromium against the real engine and the shipped 
     // Reload: the same layer with the same latent, drawn from the store. The pixels shown after the reload are
     // those shown before it and the render of the mixed latent made here.
     const hashesBefore = await layerHashes(page);
-    const shownBefore = await shownPixels(page);
-    expect(shownBefore.width).toBe(256);
     const expected = Array.from(await renderAt(Float32Array.from(m0), 256));
-    expect(shownBefore.data.findIndex((v, i) => v !== expected[i]), 'first pixel byte unlike the render of the mixed latent').toBe(-1);
+    // Polled: the thumbnail shows the mixed layer once the page has fetched its asset.
+    await expect.poll(async () => {
+      const shown = await shownPixels(page);
+      return shown.width === 256 ? shown.data.findIndex((v, i) => v !== expected[i]) : 'not 256 px wide';
+    }, { timeout: 10_000, message: 'first pixel byte unlike the render of the mixed latent' }).toBe(-1);
+    const shownBefore = await shownPixels(page);
     await page.reload();
     await page.locator('[data-testid=layer]').first().waitFor();
     await expect.poll(() => page.locator('[data-testid=layer] img').count(), { timeout: 10_000 }).toBe(1);
