@@ -64,8 +64,7 @@ const mutants = [
     tests: ['test/inpaint-oracles.test.ts'],
   },
   // The latent studio (test/latent-results.test.ts). Pure modules are broken where the mistake can live there;
-  // the rest target engine/latent-studio.ts, whose code is moving into a latent service: when it moves, change
-  // `file` (the `from` strings stay the same lines).
+  // the rest in the latent service (engine/services/latent/).
   {
     name: 'slider-all-rows',
     why: 'a slider moves every row of w+, not only the rows start..end it was set on',
@@ -85,7 +84,7 @@ const mutants = [
   {
     name: 'mix-seed-psi',
     why: 'a seed mixed in is mapped at the truncation of the sample grid (0.7) instead of ψ = 1',
-    file: 'engine/latent-studio.ts',
+    file: 'engine/services/latent/edits.ts',
     from: ': m.fromSeed !== undefined ? (await runner.wsForSeeds([m.fromSeed], 1))[0]! : null;',
     to: ': m.fromSeed !== undefined ? (await runner.wsForSeeds([m.fromSeed], 0.7))[0]! : null;',
     tests: ['test/latent-results.test.ts'],
@@ -93,7 +92,7 @@ const mutants = [
   {
     name: 'analogy-sign',
     why: 'the analogy places A + B − C instead of A − B + C',
-    file: 'engine/latent-studio.ts',
+    file: 'engine/services/latent/sampling.ts',
     from: 'const ws = A!.ws.map((v, i) => v - B!.ws[i]! + C!.ws[i]!);',
     to: 'const ws = A!.ws.map((v, i) => v + B!.ws[i]! - C!.ws[i]!);',
     tests: ['test/latent-results.test.ts'],
@@ -101,7 +100,7 @@ const mutants = [
   {
     name: 'variation-seed',
     why: 'variation k draws its step from seed·1000 + k + 1 (off by one)',
-    file: 'engine/latent-studio.ts',
+    file: 'engine/services/latent/sampling.ts',
     from: 'const step = zFromSeed(seed * 1000 + k, runner.wDim);',
     to: 'const step = zFromSeed(seed * 1000 + k + 1, runner.wDim);',
     tests: ['test/latent-results.test.ts'],
@@ -109,7 +108,7 @@ const mutants = [
   {
     name: 'mixgrid-transposed',
     why: 'the mixing grid gives the range rows to the column seeds and the rest to the row seeds (rows and columns transposed)',
-    file: 'engine/latent-studio.ts',
+    file: 'engine/services/latent/sampling.ts',
     from: 'mixRows(colWs[j]!, rowWs[i]!, r.wDim, range)',
     to: 'mixRows(rowWs[i]!, colWs[j]!, r.wDim, range)',
     tests: ['test/latent-results.test.ts'],
@@ -133,7 +132,7 @@ const mutants = [
   {
     name: 'local-no-heal',
     why: 'a masked local edit skips healing: the seam band keeps the hard edge instead of the inpainter\'s fill',
-    file: 'engine/latent-studio.ts',
+    file: 'engine/services/latent/edits.ts',
     from: 'if (!heal) return out;',
     to: 'return out;',
     tests: ['test/latent-results.test.ts'],
