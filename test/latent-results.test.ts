@@ -42,7 +42,7 @@ beforeAll(async () => {
   // The white oracle fills every hole pixel with 255: the healed band's expected pixels are known exactly.
   oracleId = writeOraclePackage(shipped, 'white', { maxSide: 256 });
   engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: shipped });
-  engine.createProject('p', 512, 512, join(home, 'p.ganvas'));
+  engine.projects.create('p', 512, 512, join(home, 'p.ganvas'));
   const opts = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
   mappingSession = await ort.InferenceSession.create(join(shipped, 'gen', 'mapping.onnx'), opts);
   synthesisSession = await ort.InferenceSession.create(join(shipped, 'gen', 'synthesis.onnx'), opts);
@@ -334,7 +334,7 @@ describe('latent results against references computed in the test', () => {
       layerId: layer.id, sliders: [slider], mixes: [], mask: await encodeMaskPng(mask, display, display), feather, healBand: band, inpainterId: oracleId,
     });
     const after = state.layers.find((l) => l.id === layer.id)!;
-    expect(after.latent).toEqual(layer.latent); // the layer stays linked to its own latent; the edit lives in the mask
+    expect(after.latent).toEqual({ ...layer.latent, localEdits: 1 }); // still linked to its own latent, now with an edit inside a mask over its render
     const out = await layerPixels(after.assetHash);
     const original = await layerPixels(layer.assetHash);
     expectSameBytes(original, await renderAt(ws, display), 'layer before the edit');
@@ -451,3 +451,71 @@ function lzw(data: Uint8Array, minCode: number, count: number): Uint8Array {
   expect(n, 'decoded GIF pixels').toBe(count);
   return out;
 }
+
+describe('refusals that keep results right (each was a plausible wrong result before)', () => {
+  let e2: Engine;
+  let home2: string;
+  beforeAll(async () => {
+    home2 = mkdtempSync(join(tmpdir(), 'ganvas-latent-refusals-'));
+    const shipped = join(home2, 'shipped');
+    for (const [id, seed] of [['gen-a', 1], ['gen-b', 2]] as const) {
+      writePackage(join(shipped, id), { id, name: id, licence: 'CC0-1.0', data: 'none', provenance: { source: 'shipped', parent: null } }, { kind: 'generator', G: tinyGenerator(seed) });
+    }
+    e2 = new Engine({ host: 'cli', hostDetail: 'test', home: home2, shippedModels: shipped });
+    await e2.call('project.create', { name: 'q', width: 256, height: 256, path: join(home2, 'q.ganvas') });
+  }, 60_000);
+  afterAll(() => {
+    e2?.close();
+    if (home2) rmSync(home2, { recursive: true, force: true });
+  });
+  const placeOn = async (modelId: string, seed: number, psi = 0.7) => (await e2.call('latent.place', { modelId, seed, psi, display: 32 })).layers.at(-1)!;
+
+  it('a mix from a layer of another generator of the same shape is refused, not mixed', async () => {
+    const a = await placeOn('gen-a', 1), b = await placeOn('gen-b', 2);
+    await expect(e2.call('latent.apply', { layerId: a.id, sliders: [], mixes: [{ fromLayerId: b.id, start: 0, end: 2 }] })).rejects.toThrow(/comes from another model \(gen-b\)/);
+  });
+
+  it('a whole-layer edit over an edit inside a mask is refused (it would redraw it); another masked edit is not', async () => {
+    const a = await placeOn('gen-a', 3);
+    const mask = await encodeMaskPng(Uint8Array.from({ length: 32 * 32 }, (_, i) => (i % 32 < 16 ? 1 : 0)), 32, 32);
+    const vector = Float32Array.from({ length: W }, (_, i) => (i === 0 ? 1 : 0));
+    const local = await e2.call('latent.applyLocal', { layerId: a.id, sliders: [{ vector, alpha: 2, start: 0, end: 5 }], mixes: [], mask, feather: 2, healBand: 0 });
+    expect(local.layers.find((l) => l.id === a.id)!.latent!.localEdits).toBe(1);
+    await expect(e2.call('latent.apply', { layerId: a.id, sliders: [{ vector, alpha: 1, start: 0, end: 5 }], mixes: [] })).rejects.toThrow(/has 1 edit inside a mask/);
+    await expect(e2.call('latent.preview', { layerId: a.id, sliders: [{ vector, alpha: 1, start: 0, end: 5 }], mixes: [] })).rejects.toThrow(/inside a mask/);
+    await e2.call('latent.applyLocal', { layerId: a.id, sliders: [{ vector, alpha: -1, start: 0, end: 5 }], mixes: [], mask, feather: 2, healBand: 0 });
+    const undone = await e2.call('history.undo', {});
+    expect(undone.layers.find((l) => l.id === a.id)!.latent!.localEdits).toBe(1);
+    const back = await e2.call('history.undo', {});
+    expect(back.layers.find((l) => l.id === a.id)!.latent!.localEdits).toBeUndefined();
+    await e2.call('latent.apply', { layerId: a.id, sliders: [{ vector, alpha: 1, start: 0, end: 5 }], mixes: [] });
+  });
+
+  it('reversed or too-long row ranges are refused by the mixing grid and by tagged-set directions', async () => {
+    await expect(e2.call('latent.mixGrid', { modelId: 'gen-a', rows: [1], cols: [2], start: 3, end: 1, psi: 1, cell: 16 })).rejects.toThrow(/layer range 3–1 is outside 0–5/);
+    await expect(e2.call('latent.mixGrid', { modelId: 'gen-a', rows: [1], cols: [2], start: 0, end: 6, psi: 1, cell: 16 })).rejects.toThrow(/layer range 0–6 is outside 0–5/);
+    const p = await placeOn('gen-a', 5), n = await placeOn('gen-a', 6);
+    await expect(e2.call('direction.fromSets', { name: 'x', positive: [p.id], negative: [n.id], method: 'mean', start: 4, end: 60 })).rejects.toThrow(/layer range 4–60 is outside 0–5/);
+  });
+
+  it('a slider is labelled and recorded at the position it was applied (clamped to ±10σ)', async () => {
+    const a = await placeOn('gen-a', 7);
+    const vector = Float32Array.from({ length: W }, (_, i) => (i === 1 ? 1 : 0));
+    await e2.call('latent.apply', { layerId: a.id, sliders: [{ vector, alpha: 1e9, start: 0, end: 0 }], mixes: [] });
+    const last = (await e2.call('history.list', {})).at(-1)!;
+    expect(last.label).toMatch(/^direction \+10σ on /);
+    const { ws } = await e2.call('latent.get', { layerId: a.id });
+    const before = await (async () => { await e2.call('history.undo', {}); const r = (await e2.call('latent.get', { layerId: a.id })).ws; await e2.call('history.redo', {}); return r; })();
+    expect(ws[1]! - before[1]!).toBeCloseTo(10, 4);
+  });
+
+  it('a z path through a layer placed at another ψ is refused; at its ψ, the path starts exactly at the layer', async () => {
+    const a = await placeOn('gen-a', 11, 0.7);
+    await expect(e2.call('latent.frame', { modelId: 'gen-a', keys: [{ layerId: a.id }, { seed: 12 }], t: 0, space: 'z', method: 'slerp', psi: 1 })).rejects.toThrow(/placed at ψ 0\.7/);
+    const f = await e2.call('latent.frame', { modelId: 'gen-a', keys: [{ layerId: a.id }, { seed: 12 }], t: 0, space: 'z', method: 'slerp', psi: 0.7 });
+    const { ws } = await e2.call('latent.get', { layerId: a.id });
+    const r = await e2.call('latent.preview', { layerId: a.id, sliders: [], mixes: [] });
+    expect(ws.length).toBe(L * W);
+    expectSameBytes(f.rgba, r.rgba, 'frame at t = 0 vs the layer');
+  });
+});

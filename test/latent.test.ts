@@ -176,7 +176,7 @@ describe('masked local edits', () => {
     for (let y = 16; y < 40; y++) mask.fill(1, y * 64 + 20, y * 64 + 44);
     const state = await engine.handlers['latent.applyLocal']({ layerId: layer.id, sliders: [{ directionId: d!.id, alpha: 4, start: 0, end: 5 }], mixes: [], mask: await encodeMaskPng(mask, 64, 64), feather: 4, healBand: 3 });
     const after = state.layers[0]!;
-    expect(after.latent).toEqual(layer.latent);
+    expect(after.latent).toEqual({ ...layer.latent, localEdits: 1 });
     expect(state.undoLabel).toMatch(/GANSpace 1 \(all\) \+4σ inside a mask/);
     const a = await decodeRgba((await engine.handlers['asset.get']({ hash: layer.assetHash })).bytes);
     const b = await decodeRgba((await engine.handlers['asset.get']({ hash: after.assetHash })).bytes);

@@ -17,7 +17,11 @@ export const Layer = z.object({
   visible: z.boolean(),
   opacity: z.number().min(0).max(1),
   /** Set on layers drawn by a generator: the w+ latent they render, so they can be edited in latent space. */
-  latent: z.object({ modelId: z.string(), modelHash: z.string(), latentHash: AssetHash, display: z.number().int().positive() }).optional(),
+  latent: z.object({
+    modelId: z.string(), modelHash: z.string(), latentHash: AssetHash, display: z.number().int().positive(),
+    /** Edits made inside a mask since the latent was set: the pixels are no longer its render alone. */
+    localEdits: z.number().int().positive().optional(),
+  }).optional(),
 });
 export type Layer = z.infer<typeof Layer>;
 

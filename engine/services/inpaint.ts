@@ -28,7 +28,11 @@ export class InpaintService {
     this.models.register(store, model);
     return this.ctx.changed(store.commit((_doc, [resultHash, maskHash]) => ({
       kind: 'inpaint', sourceId: source.id, maskHash: maskHash!, model: { id: model.card.id, hash: model.card.hash }, params,
-      layer: { ...source, id: newLayerId(), name: `${source.name} · inpainted`, assetHash: resultHash!, visible: true, opacity: 1 },
+      layer: {
+        ...source, id: newLayerId(), name: `${source.name} · inpainted`, assetHash: resultHash!, visible: true, opacity: 1,
+        // A filled generated layer is its latent's render plus the fill: latent edits may apply inside masks only.
+        ...(source.latent ? { latent: { ...source.latent, localEdits: (source.latent.localEdits ?? 0) + 1 } } : {}),
+      },
     }), [
       { kind: 'image', mime: 'image/png', width: source.width, height: source.height, bytes: await encodePng(filled, source.width, source.height) },
       { kind: 'mask', mime: 'image/png', width: source.width, height: source.height, bytes: maskPng },

@@ -55,8 +55,10 @@ export function applyOp(state: DocState, op: Op): DocState {
     }
     case 'latent.local': {
       const i = indexOf(state, op.id);
+      const layer = state.layers[i]!;
       const layers = state.layers.slice();
-      layers[i] = { ...layers[i]!, assetHash: op.assetHash };
+      // The layer keeps its latent, counting the local edits over its render (a whole-layer edit would redraw them).
+      layers[i] = { ...layer, assetHash: op.assetHash, ...(layer.latent ? { latent: { ...layer.latent, localEdits: (layer.latent.localEdits ?? 0) + 1 } } : {}) };
       return { ...state, layers };
     }
     case 'inpaint': {

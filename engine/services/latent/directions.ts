@@ -19,7 +19,7 @@ export class Directions {
   /** SeFa or GANSpace directions for a layer range. */
   async compute(modelId: string | undefined, method: 'sefa' | 'ganspace', count: number, range: LayerRange): Promise<Direction[]> {
     const runner = await this.gens.runner(modelId);
-    if (range.start < 0 || range.end >= runner.numWs || range.start > range.end) throw new EngineError('bad_request', `layer range ${range.start}–${range.end} is outside 0–${runner.numWs - 1}`);
+    this.gens.rows(runner, range.start, range.end);
     const samples = await runner.mapping(Array.from({ length: 2000 }, (_, i) => zFromSeed(1_000_000 + i, runner.zDim)), 1);
     const found = method === 'sefa'
       ? sefa(runner.affineWeights(range.start, range.end), count).vectors.map((v) => ({ v, sigma: spreadAlong(samples, v) }))
@@ -39,6 +39,7 @@ export class Directions {
     const neg = await Promise.all(opts.negative.map((id) => this.gens.layerLatent(id)));
     const runner = pos[0]!.runner;
     if ([...pos, ...neg].some((x) => x.runner.hash !== runner.hash)) throw new EngineError('bad_request', 'all tagged samples must come from the same model');
+    this.gens.rows(runner, opts.range.start, opts.range.end);
     // Each sample's w is the mean of its rows (a placed sample has equal rows; an edited one is summarised).
     const w = (ws: Float32Array) => Float32Array.from({ length: runner.wDim }, (_, i) => { let s = 0; for (let l = 0; l < runner.numWs; l++) s += ws[l * runner.wDim + i]!; return s / runner.numWs; });
     const P = pos.map((x) => w(x.ws)), N = neg.map((x) => w(x.ws));

@@ -3,7 +3,7 @@ import { EngineError } from '../../api/errors.js';
 import type { GeneratorRunner } from '../../edit/generator-runner.js';
 import { decodeMask, encodeMaskPng, inpaintRaster } from '../../edit/inpaint.js';
 import { inpaintModel } from '../../edit/inpaint-model.js';
-import { applyDirection, mixRows, type LayerRange } from '../../edit/latent-space.js';
+import { applyDirection, mixRows } from '../../edit/latent-space.js';
 import { featherInside, seamBand } from '../../edit/mask-regions.js';
 import { decodeRgba, encodePng, holdsPixels } from '../../image/composite.js';
 import { raster, type Raster } from '../../image/raster.js';
@@ -19,6 +19,8 @@ type Heal = { inpainter: LoadedModel; band: number } | null;
 
 /** Slider positions are in units of σ along the direction; beyond ±MAX_SIGMAS the generator only breaks. */
 const MAX_SIGMAS = 10;
+/** The position a slider is applied, labelled and recorded at: clamped, and 0 for a non-number. */
+const clampAlpha = (a: number) => (Number.isFinite(a) ? Math.max(-MAX_SIGMAS, Math.min(MAX_SIGMAS, a)) : 0);
 
 /**
  * Editing a generated layer in latent space: sliders along directions and style mixing, previewed live,
@@ -30,23 +32,20 @@ export class LatentEdits {
   /** The latent after sliders and mixes, each checked: unknown or foreign directions are refused, α is clamped. */
   private async edited(ws: Float32Array, runner: GeneratorRunner, sliders: SliderEdit[], mixes: MixEdit[]): Promise<Float32Array> {
     let out = ws;
-    const rows = (s: number, e: number): LayerRange => {
-      if (!(s >= 0 && e < runner.numWs && s <= e)) throw new EngineError('bad_request', `layer range ${s}–${e} is outside 0–${runner.numWs - 1}`);
-      return { start: s, end: e };
-    };
+    const rows = (s: number, e: number) => this.gens.rows(runner, s, e);
     for (const s of sliders) {
       const d = s.directionId !== undefined ? this.gens.direction(s.directionId, runner) : null;
       const vector = d?.vector ?? s.vector;
       if (!vector) throw new EngineError('bad_request', 'a slider needs a direction id or a vector');
       if (vector.length !== runner.wDim) throw new EngineError('bad_request', `a direction of ${vector.length} values does not fit ${runner.model.card.id} (w has ${runner.wDim})`);
-      const alpha = Number.isFinite(s.alpha) ? Math.max(-MAX_SIGMAS, Math.min(MAX_SIGMAS, s.alpha)) : 0;
-      out = applyDirection(out, runner.wDim, vector, alpha * (d?.sigma ?? 1), rows(s.start, s.end));
+      out = applyDirection(out, runner.wDim, vector, clampAlpha(s.alpha) * (d?.sigma ?? 1), rows(s.start, s.end));
     }
     for (const m of mixes) {
-      const other = m.fromLayerId !== undefined ? (await this.gens.layerLatent(m.fromLayerId)).ws
+      const source = m.fromLayerId !== undefined ? await this.gens.layerLatent(m.fromLayerId) : null;
+      if (source && source.runner.hash !== runner.hash) throw new EngineError('bad_request', `the mix source ${source.layer.name} comes from another model (${source.runner.model.card.id})`);
+      const other = source ? source.ws
         : m.fromSeed !== undefined ? (await runner.wsForSeeds([m.fromSeed], 1))[0]! : null;
       if (!other) throw new EngineError('bad_request', 'a mix needs a source layer or seed');
-      if (other.length !== out.length) throw new EngineError('bad_request', 'the mix source comes from another model');
       out = mixRows(out, other, runner.wDim, rows(m.start, m.end));
     }
     return out;
@@ -55,21 +54,29 @@ export class LatentEdits {
   /** The history label of sliders and mixes: "SeFa 1 (coarse) +1.5σ, mix rows 0–3". */
   private describe(sliders: SliderEdit[], mixes: MixEdit[], runner: GeneratorRunner): string {
     return [
-      ...sliders.map((s) => `${s.directionId !== undefined ? this.gens.direction(s.directionId, runner).name : 'direction'} ${s.alpha >= 0 ? '+' : ''}${+s.alpha.toFixed(2)}σ`),
+      ...sliders.map((s) => `${s.directionId !== undefined ? this.gens.direction(s.directionId, runner).name : 'direction'} ${clampAlpha(s.alpha) >= 0 ? '+' : ''}${+clampAlpha(s.alpha).toFixed(2)}σ`),
       ...mixes.map((m) => `mix rows ${m.start}–${m.end}`),
     ].join(', ');
   }
 
+  /** A generated layer that a whole-layer edit may redraw: refused when edits inside masks would be lost. */
+  private async wholeLayer(layerId: string): ReturnType<Generators['layerLatent']> {
+    const found = await this.gens.layerLatent(layerId);
+    const n = found.layer.latent!.localEdits;
+    if (n) throw new EngineError('bad_request', `${found.layer.name} has ${n} edit${n > 1 ? 's' : ''} inside a mask (or a fill) that a whole-layer edit would redraw: use "Only inside the painted mask", or undo ${n > 1 ? 'them' : 'it'} first`);
+    return found;
+  }
+
   /** A render of the edited latent, not recorded (slider drags): RGBA at the model's size. */
   async preview(layerId: string, sliders: SliderEdit[], mixes: MixEdit[]): Promise<{ rgba: Uint8Array; width: number; height: number }> {
-    const { ws, runner } = await this.gens.layerLatent(layerId);
+    const { ws, runner } = await this.wholeLayer(layerId);
     const [rgb] = await runner.synthesize([await this.edited(ws, runner, sliders, mixes)]);
     return { rgba: await runner.rgba(rgb!), width: runner.resolution, height: runner.resolution };
   }
 
   /** Commits sliders and mixes as one edit of the layer: a new latent and its render. */
   async apply(layerId: string, sliders: SliderEdit[], mixes: MixEdit[], label?: string): Promise<ProjectState> {
-    const { layer, ws, runner } = await this.gens.layerLatent(layerId);
+    const { layer, ws, runner } = await this.wholeLayer(layerId);
     const next = await this.edited(ws, runner, sliders, mixes);
     const [rgb] = await runner.synthesize([next]);
     const png = await runner.png(rgb!, layer.latent!.display);
@@ -78,7 +85,7 @@ export class LatentEdits {
     const text = label ?? this.describe(sliders, mixes, runner);
     return this.ctx.changed(store.commit((_doc, [assetHash]) => ({
       kind: 'latent.edit', id: layer.id, latentHash, assetHash: assetHash!, label: `${text || 'Latent edit'} on ${layer.name}`,
-      edit: { sliders: sliders.map((s) => ({ directionId: s.directionId, alpha: s.alpha, start: s.start, end: s.end })), mixes },
+      edit: { sliders: sliders.map((s) => ({ directionId: s.directionId, alpha: clampAlpha(s.alpha), start: s.start, end: s.end })), mixes },
     }), [{ kind: 'image', mime: 'image/png', width: layer.width, height: layer.height, bytes: png }]));
   }
 

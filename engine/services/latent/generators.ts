@@ -1,6 +1,7 @@
 import type { Direction, Layer } from '../../api/index.js';
 import { EngineError } from '../../api/errors.js';
 import { GeneratorRunner } from '../../edit/generator-runner.js';
+import type { LayerRange } from '../../edit/latent-space.js';
 import type { EngineContext } from '../context.js';
 import type { ModelsService } from '../models.js';
 
@@ -57,5 +58,13 @@ export class Generators {
     if (!d) throw new EngineError('not_found', `no direction ${id} in this project`);
     if (d.modelHash !== runner.hash) throw new EngineError('bad_request', `direction "${d.name}" belongs to another model; directions only apply to the generator they were found in`);
     return d;
+  }
+
+  /** Rows start..end of this generator's w+, refused when outside it or reversed. */
+  rows(runner: GeneratorRunner, start: number, end: number): LayerRange {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end < runner.numWs && start <= end)) {
+      throw new EngineError('bad_request', `layer range ${start}–${end} is outside 0–${runner.numWs - 1}`);
+    }
+    return { start, end };
   }
 }

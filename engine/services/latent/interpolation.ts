@@ -22,7 +22,11 @@ export class Interpolation {
         if ('seed' in k) return k.seed;
         const layer = store?.layers().find((l) => l.id === k.layerId);
         const origin = layer?.latent ? store!.getLatent(layer.latent.latentHash).origin : null;
-        if (origin?.kind === 'seed' && typeof origin.seed === 'number') return origin.seed;
+        if (origin?.kind === 'seed' && typeof origin.seed === 'number') {
+          // One ψ maps the whole z path: a layer placed at another ψ would not be on it.
+          if (typeof origin.psi === 'number' && origin.psi !== psi) throw new EngineError('bad_request', `${layer!.name} was placed at ψ ${origin.psi}: interpolate in z at that ψ, or in w`);
+          return origin.seed;
+        }
         throw new EngineError('bad_request', `interpolating in z needs seeds: ${layer?.name ?? k.layerId} is only known in w+ (edited or projected); use w`);
       };
       return { z: keys.map((k) => zFromSeed(seedOf(k), runner.zDim)), ws: [] };

@@ -70,6 +70,7 @@ export class Sampling {
   /** StyleGAN's mixing figure: row seeds give the rows in `range`, column seeds the rest; the sources along the edges. */
   async mixGrid(modelId: string | undefined, rows: number[], cols: number[], range: LayerRange, psi: number, cell: number): Promise<Uint8Array> {
     const r = await this.gens.runner(modelId);
+    this.gens.rows(r, range.start, range.end);
     const rowWs = await r.wsForSeeds(rows, psi), colWs = await r.wsForSeeds(cols, psi);
     const [rowImgs, colImgs] = await Promise.all([r.synthesize(rowWs), r.synthesize(colWs)]);
     const cells = await r.synthesize(rows.flatMap((_, i) => cols.map((__, j) => mixRows(colWs[j]!, rowWs[i]!, r.wDim, range))));
