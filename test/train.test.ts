@@ -205,6 +205,34 @@ describe('one training recipe (engine/train/recipe.json) for both loops', () => 
     expect(help).toMatch(new RegExp(`--batch <n>\\s+batch size \\(default: ${overrides.batch}\\)`));
   }, 60_000);
 
+  it('fine-tuning mixes styles as the recipe says: with probability styleMixing, rows from a cut in 1 … L−1 on take a second w', () => {
+    const data = { images: new Uint8Array(16 * 16 * 3 * 2), count: 2 };
+    const cuts = (styleMixing: number) => {
+      const trainer = new GanTrainer(TINY_G, { ...defaultTrainConfig, styleMixing }, data);
+      const found: (number | null)[] = [];
+      for (let step = 0; step < 200; step++) {
+        trainer.step = step;
+        const rows = tf.tidy(() => tf.unstack(trainer.fakeWs(2), 1).map((r) => Array.from(r.dataSync())));
+        const same = (a: number[], b: number[]) => a.every((v, i) => v === b[i]);
+        const cut = rows.findIndex((r) => !same(r, rows[0]!));
+        if (cut === -1) found.push(null);
+        else {
+          expect(rows.slice(cut).every((r) => same(r, rows.at(-1)!)), 'every row from the cut on is the second w').toBe(true);
+          found.push(cut);
+        }
+      }
+      trainer.dispose();
+      return found;
+    };
+    expect(cuts(0).every((c) => c === null)).toBe(true);
+    const half = cuts(overrides.styleMixing ?? pretrain.styleMixing);
+    const mixed = half.filter((c): c is number => c !== null);
+    expect(mixed.length / half.length).toBeGreaterThan(pretrain.styleMixing - 0.1);
+    expect(mixed.length / half.length).toBeLessThan(pretrain.styleMixing + 0.1);
+    expect(Math.min(...mixed)).toBe(1);
+    expect(Math.max(...mixed)).toBe(2 * Math.log2(TINY_G.resolution) - 3); // L − 1, with L = 2·log2(resolution) − 2 rows
+  });
+
   it.skipIf(!hasTorch)(`the pretraining loop (train_generator.py --print-config) runs the top level${hasTorch ? '' : ' [skipped: python3-torch is not installed]'}`, () => {
     const r = spawnSync(python, [join(root, 'build', 'models', 'train_generator.py'), '--out', tempDir(), '--print-config'], { encoding: 'utf8', cwd: join(root, 'build', 'models') });
     expect(r.status, r.stderr).toBe(0);

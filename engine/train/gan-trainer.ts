@@ -98,9 +98,13 @@ export class GanTrainer {
     return tf.randomNormal([this.config.batch, this.gConfig.zDim], 0, 1, 'float32', mix(this.config.seed, this.step, k)) as tf.Tensor2D;
   }
 
+  /** The ws[B, L, W] that fakes number k of this step are rendered from. */
+  fakeWs(k: number): tf.Tensor3D {
+    return this.styleMix(this.G.broadcast(this.G.mapping.forward(this.latents(k))), k);
+  }
+
   private fakes(k: number): tf.Tensor4D {
-    const ws = this.G.broadcast(this.G.mapping.forward(this.latents(k)));
-    return this.G.synthesis.forward(this.styleMix(ws, k), this.config.noise);
+    return this.G.synthesis.forward(this.fakeWs(k), this.config.noise);
   }
 
   /**
