@@ -110,6 +110,7 @@ export function torchGlobals(what: string, loadFromBytes: (bytes: Uint8Array) =>
     'builtins.set': callable('builtins.set', { call: (args) => new Set(Array.isArray(args[0]) ? args[0] : []) }),
     'builtins.frozenset': callable('builtins.frozenset', { call: (args) => new Set(Array.isArray(args[0]) ? args[0] : []) }),
     '__builtin__.set': callable('__builtin__.set', { call: (args) => new Set(Array.isArray(args[0]) ? args[0] : []) }),
+    '__builtin__.frozenset': callable('__builtin__.frozenset', { call: (args) => new Set(Array.isArray(args[0]) ? args[0] : []) }),
     // Protocol 2 writes Python 3 bytes as _codecs.encode(text, 'latin1'): only that form is accepted.
     '_codecs.encode': callable('_codecs.encode', {
       call: (args) => {
