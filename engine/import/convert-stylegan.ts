@@ -1,0 +1,92 @@
+/**
+ * Converts a read StyleGAN2 checkpoint (StyleGAN2-ADA or rosinality) into Ganvas's generator contract and writes
+ * it as a model package (mapping.onnx + synthesis.onnx + model.json), whole or not at all.
+ *
+ * The truncation centre is the file's own (NVlabs `mapping.w_avg`, a converted rosinality file's `latent_avg`).
+ * rosinality's train.py checkpoints store none, and its generate.py averages 4096 fresh samples on every run;
+ * here the average is estimated once at import from `meanLatentSamples` seeded samples and baked into the graph.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { mulberry32, normals } from '../random.js';
+import { openSession } from '../runtime/onnx.js';
+import { ModelCard, packageHash } from '../runtime/package.js';
+import type { StyleGanCheckpoint } from './stylegan-checkpoint.js';
+import { planSynthesis, type MappingPlan } from './stylegan2-plan.js';
+import { mappingOnnx, synthesisOnnx } from './stylegan2-onnx.js';
+
+export interface ConvertOptions {
+  /** Samples for the average w of a file that stores none (at least 4096, as rosinality's generate.py uses). */
+  meanLatentSamples?: number;
+  /** Seed of those samples: the same file always imports to the same package. */
+  seed?: number;
+}
+
+export interface ConvertedGenerator {
+  mapping: Uint8Array;
+  synthesis: Uint8Array;
+  wAvg: Float32Array;
+  /** 'stored', or how the average was estimated. */
+  wAvgSource: string;
+}
+
+const MIN_MEAN_SAMPLES = 4096;
+
+/** The mean of w over `samples` seeded z, through the imported mapping itself (run by onnxruntime). */
+export async function estimateMeanLatent(plan: MappingPlan, samples: number, seed: number): Promise<Float32Array> {
+  const session = await openSession(mappingOnnx(plan, new Float32Array(plan.wDim)), 'mapping (for the average w)');
+  const rand = mulberry32(seed);
+  const sum = new Float64Array(plan.wDim);
+  const chunk = 1024;
+  for (let done = 0; done < samples; done += chunk) {
+    const n = Math.min(chunk, samples - done);
+    const w = (await session.run({ z: { data: normals(rand, n * plan.zDim), dims: [n, plan.zDim] }, psi: { data: new Float32Array([1]), dims: [1] } })).w!.data;
+    for (let i = 0; i < w.length; i++) sum[i % plan.wDim]! += w[i]!;
+  }
+  return Float32Array.from(sum, (s) => s / samples);
+}
+
+export async function convertStyleGan2(ck: StyleGanCheckpoint, opts: ConvertOptions = {}): Promise<ConvertedGenerator> {
+  const plan = planSynthesis(ck);
+  let wAvg = ck.wAvg;
+  let wAvgSource = 'stored';
+  if (!wAvg) {
+    const samples = Math.max(MIN_MEAN_SAMPLES, opts.meanLatentSamples ?? 8192);
+    const seed = opts.seed ?? 1;
+    wAvg = await estimateMeanLatent(plan.mapping, samples, seed);
+    wAvgSource = `estimated from ${samples} samples (seed ${seed})`;
+  }
+  return { mapping: mappingOnnx(plan.mapping, wAvg), synthesis: synthesisOnnx(plan), wAvg, wAvgSource };
+}
+
+export type ImportFields = Pick<ModelCard, 'id' | 'name' | 'licence' | 'data'>;
+
+/**
+ * Writes the package into `dir` (staged beside it, then renamed into place). `source` is the checkpoint file's
+ * bytes, hashed into the card's provenance so the package names the exact file it came from.
+ */
+export function writeImportedGenerator(dir: string, ck: StyleGanCheckpoint, converted: ConvertedGenerator, fields: ImportFields, source: Uint8Array): ModelCard {
+  const files = { mapping: converted.mapping, synthesis: converted.synthesis };
+  const names = { mapping: 'mapping.onnx', synthesis: 'synthesis.onnx' };
+  const sha256 = createHash('sha256').update(source).digest('hex');
+  const c = ck.config;
+  const card = ModelCard.parse({
+    format: 'ganvas-model-1', kind: 'generator', resolution: c.resolution, ...fields,
+    generator: { zDim: c.zDim, wDim: c.wDim, numWs: c.numWs, mappingLayers: c.mappingLayers, channels: c.channels },
+    provenance: {
+      source: 'imported', parent: null, framework: ck.format,
+      command: `import ${ck.fileName} (sha256 ${sha256}; ${ck.container}; w_avg ${converted.wAvgSource})`,
+    },
+    files: names, hash: packageHash(files),
+  });
+  const staging = `${dir}.writing`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  for (const [role, bytes] of Object.entries(files)) writeFileSync(join(staging, names[role as keyof typeof names]), bytes);
+  writeFileSync(join(staging, 'model.json'), JSON.stringify(card, null, 2) + '\n');
+  mkdirSync(dirname(dir), { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(staging, dir);
+  return card;
+}
