@@ -1,5 +1,5 @@
 /**
- * Converts a read StyleGAN2 checkpoint (StyleGAN2-ADA or rosinality) into Ganvas's generator contract and writes
+ * Converts a read StyleGAN checkpoint (StyleGAN2-ADA, rosinality, StyleGAN3-T) into Ganvas's generator contract and writes
  * it as a model package (mapping.onnx + synthesis.onnx + model.json), whole or not at all.
  *
  * The truncation centre is the file's own (NVlabs `mapping.w_avg`, a converted rosinality file's `latent_avg`).
@@ -13,8 +13,9 @@ import { mulberry32, normals } from '../random.js';
 import { openSession } from '../runtime/onnx.js';
 import { ModelCard, packageHash } from '../runtime/package.js';
 import type { StyleGanCheckpoint } from './stylegan-checkpoint.js';
-import { planSynthesis, type MappingPlan } from './stylegan2-plan.js';
+import { planMapping, planSynthesis, type MappingPlan } from './stylegan2-plan.js';
 import { mappingOnnx, synthesisOnnx } from './stylegan2-onnx.js';
+import { sg3SynthesisOnnx } from './stylegan3-onnx.js';
 
 export interface ConvertOptions {
   /** Samples for the average w of a file that stores none (at least 4096, as rosinality's generate.py uses). */
@@ -47,17 +48,19 @@ export async function estimateMeanLatent(plan: MappingPlan, samples: number, see
   return Float32Array.from(sum, (s) => s / samples);
 }
 
-export async function convertStyleGan2(ck: StyleGanCheckpoint, opts: ConvertOptions = {}): Promise<ConvertedGenerator> {
-  const plan = planSynthesis(ck);
+/** StyleGAN2-ADA (skip), rosinality and StyleGAN3-T; other variants are refused with the reason. */
+export async function convertStyleGan(ck: StyleGanCheckpoint, opts: ConvertOptions = {}): Promise<ConvertedGenerator> {
+  const mapping = planMapping(ck);
+  const synthesis = ck.format === 'stylegan3-t' ? sg3SynthesisOnnx(ck) : synthesisOnnx(planSynthesis(ck));
   let wAvg = ck.wAvg;
   let wAvgSource = 'stored';
   if (!wAvg) {
     const samples = Math.max(MIN_MEAN_SAMPLES, opts.meanLatentSamples ?? 8192);
     const seed = opts.seed ?? 1;
-    wAvg = await estimateMeanLatent(plan.mapping, samples, seed);
+    wAvg = await estimateMeanLatent(mapping, samples, seed);
     wAvgSource = `estimated from ${samples} samples (seed ${seed})`;
   }
-  return { mapping: mappingOnnx(plan.mapping, wAvg), synthesis: synthesisOnnx(plan), wAvg, wAvgSource };
+  return { mapping: mappingOnnx(mapping, wAvg), synthesis, wAvg, wAvgSource };
 }
 
 export type ImportFields = Pick<ModelCard, 'id' | 'name' | 'licence' | 'data'>;
