@@ -9,12 +9,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { EngineError } from '../api/errors.js';
 import { mulberry32, normals } from '../random.js';
 import { openSession } from '../runtime/onnx.js';
 import { ModelCard, packageHash } from '../runtime/package.js';
 import type { StyleGanCheckpoint } from './stylegan-checkpoint.js';
 import { planMapping, planSynthesis, type MappingPlan } from './stylegan2-plan.js';
-import { mappingOnnx, synthesisOnnx } from './stylegan2-onnx.js';
+import { mappingOnnx, synthesisOnnx, type ClassInput } from './stylegan2-onnx.js';
 import { sg3SynthesisOnnx } from './stylegan3-onnx.js';
 
 export interface ConvertOptions {
@@ -22,6 +23,11 @@ export interface ConvertOptions {
   meanLatentSamples?: number;
   /** Seed of those samples: the same file always imports to the same package. */
   seed?: number;
+  /**
+   * Class-conditional files: the class baked into this package (0 … c_dim − 1), or 'input' for a mapping with a
+   * third input c [B, c_dim] (which Ganvas's generator contract does not accept yet).
+   */
+  classIndex?: number | 'input';
 }
 
 export interface ConvertedGenerator {
@@ -30,12 +36,15 @@ export interface ConvertedGenerator {
   wAvg: Float32Array;
   /** 'stored', or how the average was estimated. */
   wAvgSource: string;
+  /** Class-conditional files: which class the mapping renders ('class 2 of 4'), or 'class input'. */
+  classNote: string | null;
 }
 
 const MIN_MEAN_SAMPLES = 4096;
 
 /** The mean of w over `samples` seeded z, through the imported mapping itself (run by onnxruntime). */
 export async function estimateMeanLatent(plan: MappingPlan, samples: number, seed: number): Promise<Float32Array> {
+  if (plan.embed) throw new Error('estimateMeanLatent: class-conditional files store their average');
   const session = await openSession(mappingOnnx(plan, new Float32Array(plan.wDim)), 'mapping (for the average w)');
   const rand = mulberry32(seed);
   const sum = new Float64Array(plan.wDim);
@@ -48,9 +57,20 @@ export async function estimateMeanLatent(plan: MappingPlan, samples: number, see
   return Float32Array.from(sum, (s) => s / samples);
 }
 
+function classInput(ck: StyleGanCheckpoint, choice: ConvertOptions['classIndex']): ClassInput | null {
+  const n = ck.config.cDim;
+  if (n === 0) return null;
+  if (choice === 'input') return { kind: 'input' };
+  if (choice === undefined || !Number.isInteger(choice) || choice < 0 || choice >= n) {
+    throw new EngineError('bad_request', `${ck.fileName} is class-conditional (c_dim ${n}): choose the class to import (0 to ${n - 1}); Ganvas's generator contract has no class input yet`);
+  }
+  return { kind: 'fixed', index: choice };
+}
+
 /** StyleGAN2-ADA (skip), rosinality and StyleGAN3-T; other variants are refused with the reason. */
 export async function convertStyleGan(ck: StyleGanCheckpoint, opts: ConvertOptions = {}): Promise<ConvertedGenerator> {
   const mapping = planMapping(ck);
+  const cls = classInput(ck, opts.classIndex);
   const synthesis = ck.format === 'stylegan3-t' ? sg3SynthesisOnnx(ck) : synthesisOnnx(planSynthesis(ck));
   let wAvg = ck.wAvg;
   let wAvgSource = 'stored';
@@ -60,7 +80,8 @@ export async function convertStyleGan(ck: StyleGanCheckpoint, opts: ConvertOptio
     wAvg = await estimateMeanLatent(mapping, samples, seed);
     wAvgSource = `estimated from ${samples} samples (seed ${seed})`;
   }
-  return { mapping: mappingOnnx(mapping, wAvg), synthesis, wAvg, wAvgSource };
+  const classNote = cls === null ? null : cls.kind === 'input' ? 'class input c' : `class ${cls.index} of ${ck.config.cDim}`;
+  return { mapping: mappingOnnx(mapping, wAvg, cls), synthesis, wAvg, wAvgSource, classNote };
 }
 
 export type ImportFields = Pick<ModelCard, 'id' | 'name' | 'licence' | 'data'>;
@@ -79,7 +100,7 @@ export function writeImportedGenerator(dir: string, ck: StyleGanCheckpoint, conv
     generator: { zDim: c.zDim, wDim: c.wDim, numWs: c.numWs, mappingLayers: c.mappingLayers, channels: c.channels },
     provenance: {
       source: 'imported', parent: null, framework: ck.format,
-      command: `import ${ck.fileName} (sha256 ${sha256}; ${ck.container}; w_avg ${converted.wAvgSource})`,
+      command: `import ${ck.fileName} (sha256 ${sha256}; ${ck.container}; w_avg ${converted.wAvgSource}${converted.classNote ? `; ${converted.classNote}` : ''})`,
     },
     files: names, hash: packageHash(files),
   });

@@ -18,12 +18,33 @@ function pixelNorm(g: GraphBuilder, x: string): string {
   return g.op('Div', [x, g.op('Sqrt', [g.op('Add', [meanSq, g.scalar('eps', 1e-8)])])]);
 }
 
-/** Mapping: pixel norm, fc layers, truncation toward w_avg with the graph's psi input. */
-export function mappingOnnx(plan: MappingPlan, wAvg: Float32Array): Uint8Array {
+/**
+ * How a class-conditional mapping gets its class: a third graph input c [B, cDim] (one-hot), or one class baked
+ * in (Ganvas's generator contract takes z and psi only, so a package per class fits it today).
+ */
+export type ClassInput = { kind: 'input' } | { kind: 'fixed'; index: number };
+
+/** Mapping: pixel norm (of z, and of the class embedding), fc layers, truncation toward w_avg with the graph's psi input. */
+export function mappingOnnx(plan: MappingPlan, wAvg: Float32Array, cls: ClassInput | null = null): Uint8Array {
   const g = new GraphBuilder('mapping');
   const z = g.input('z', ['batch', plan.zDim]);
   const psi = g.input('psi', [1]);
   let x = pixelNorm(g, z);
+  if (plan.embed) {
+    if (!cls) throw new Error('a class-conditional mapping needs a class input or a fixed class');
+    let c: string;
+    if (cls.kind === 'input') {
+      c = g.input('c', ['batch', plan.cDim]);
+    } else {
+      // One-hot of the chosen class, repeated over the batch as z's rows: (z·0) sums to a [B, 1] column of zeros.
+      const oneHot = new Float32Array(plan.cDim);
+      oneHot[cls.index] = 1;
+      const zeros = g.op('ReduceSum', [g.op('Mul', [z, g.scalar('zero', 0)]), g.int64('axis1', [1])], { keepdims: 1 });
+      c = g.op('Add', [zeros, g.const('class_one_hot', oneHot, [1, plan.cDim])]);
+    }
+    const e = g.op('Gemm', [c, g.const('embed.weight', plan.embed.weight.data, plan.embed.weight.shape), g.const('embed.bias', plan.embed.bias, [plan.embed.bias.length])], { transB: 1 });
+    x = g.op('Concat', [x, pixelNorm(g, e)], { axis: 1 });
+  }
   plan.layers.forEach((l, i) => {
     x = g.op('Gemm', [x, g.const(`fc${i}.weight`, l.weight.data, l.weight.shape), g.const(`fc${i}.bias`, l.bias, [l.bias.length])], { transB: 1 });
     if (l.lrelu) x = g.op('Mul', [g.op('LeakyRelu', [x], { alpha: { float: 0.2 } }), g.scalar('sqrt2', Math.SQRT2)]);

@@ -45,6 +45,9 @@ export interface MappingPlan {
   layers: { weight: Tensor; bias: Float32Array; lrelu: boolean }[];
   zDim: number;
   wDim: number;
+  /** Class-conditional models: c [B, cDim] → embedding [B, E] (gains applied), normalised and appended to z. */
+  embed: { weight: Tensor; bias: Float32Array } | null;
+  cDim: number;
 }
 
 export interface Sg2Plan {
@@ -64,9 +67,16 @@ function unsupported(ck: StyleGanCheckpoint, why: string): never {
 }
 
 export function planMapping(ck: StyleGanCheckpoint): MappingPlan {
-  if (ck.config.cDim > 0) unsupported(ck, `it is class-conditional (c_dim ${ck.config.cDim}); Ganvas's generator contract has no class input yet`);
+  let embed: MappingPlan['embed'] = null;
+  if (ck.config.cDim > 0) {
+    const w = ck.tensors.get('mapping.embed.weight')!, b = ck.tensors.get('mapping.embed.bias')!;
+    const a = ck.modules.get('mapping.embed')?.attrs ?? {};
+    const wg = typeof a.weight_gain === 'number' ? a.weight_gain : 1 / Math.sqrt(ck.config.cDim);
+    const bg = typeof a.bias_gain === 'number' ? a.bias_gain : 1;
+    embed = { weight: t(w.shape, scaled(w.data, wg)), bias: scaled(b.data, bg) };
+  }
   return {
-    zDim: ck.config.zDim, wDim: ck.config.wDim,
+    zDim: ck.config.zDim, wDim: ck.config.wDim, embed, cDim: ck.config.cDim,
     layers: ck.mapping.map((l) => {
       const w = ck.tensors.get(l.weight)!, b = ck.tensors.get(l.bias)!;
       return { weight: t(w.shape, scaled(w.data, l.weightGain)), bias: scaled(b.data, l.biasGain), lrelu: l.activation === 'lrelu' };
