@@ -4,9 +4,11 @@
  * references the original code computed (../shared/fixtures/import, README §3): w within 1e-4, images within
  * 0.02 after clipping to [-1, 1], at noise mode const.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EngineError } from '../engine/api/errors.js';
+import { importStyleGanCheckpoint } from '../engine/import/import-stylegan.js';
 import { convertStyleGan, writeImportedGenerator, type ConvertedGenerator } from '../engine/import/convert-stylegan.js';
 import { readStyleGanCheckpoint, type StyleGanCheckpoint } from '../engine/import/stylegan-checkpoint.js';
 import { openSession, type Session } from '../engine/runtime/onnx.js';
@@ -178,4 +180,27 @@ describe('StyleGAN2 conversion of the synthetic checkpoints (test/data/stylegan-
     expect(d.wAvgSource).toBe('stored');
     expect(d.wAvg).toEqual(legacy.wAvg);
   });
+});
+
+describe('importStyleGanCheckpoint: file → checked package folder, or nothing', () => {
+  it('writes a package the registry can load (package hash, signature) from a synthetic NVlabs snapshot', async () => {
+    const home = tempDir();
+    const dir = join(home, 'models', 'tiny');
+    const card = await importStyleGanCheckpoint(join(DATA, 'tiny-sg2.pkl'), dir, { id: 'tiny' });
+    expect(card).toMatchObject({ id: 'tiny', kind: 'generator', resolution: 8, name: 'tiny-sg2.pkl (stylegan2-ada)', provenance: { source: 'imported', framework: 'stylegan2-ada' } });
+    expect(card.licence).toMatch(/unconfirmed: .*non-commercial/);
+    const { card: back, files } = readPackage(dir);
+    const sessions = { mapping: await openSession(files.mapping!, 'mapping.onnx'), synthesis: await openSession(files.synthesis!, 'synthesis.onnx') };
+    expect(() => checkSignature(back, sessions)).not.toThrow();
+    // The card's sizes are the ones the graphs are checked against: a card claiming another numWs is refused.
+    expect(() => checkSignature({ ...back, generator: { ...back.generator!, numWs: 5 } }, sessions)).toThrow(/ws \[B, 5, 8\]/);
+  });
+
+  it.each(['evil-global.pkl', 'd-only.pkl', 'dataset.pt', 'missing-tensor.pkl', 'absurd-resolution.pkl', 'rosinality-missing-noise.pt', 'cyclic-attribute.pkl'])(
+    '%s: refused with an EngineError, and nothing is written', async (file) => {
+      const models = join(tempDir(), 'models');
+      mkdirSync(models);
+      await expect(importStyleGanCheckpoint(join(DATA, file), join(models, 'x'))).rejects.toBeInstanceOf(EngineError);
+      expect(readdirSync(models)).toEqual([]);
+    });
 });

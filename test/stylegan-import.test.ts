@@ -207,6 +207,34 @@ describe('bad input: clear errors, nothing executed', () => {
     expect(errorOf(() => read('rosinality-missing-noise.pt')).message).toMatch(/no tensor noises\.noise_2/);
   });
 
+  it('a pickle whose attribute contains itself is refused, not recursed into forever', () => {
+    expect(errorOf(() => read('cyclic-attribute.pkl')).message).toMatch(/nested more than 32 levels deep \(or contains itself\)/);
+  });
+
+  it('damaged bytes (headers, opcodes, central directory) only ever give an EngineError', () => {
+    // Seeded random overwrites in the first and last 4 kB of each container, where its structure lives.
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    let refused = 0;
+    for (const file of ['tiny-sg2.pkl', 'tiny-rosinality.pt', 'tiny-rosinality-legacy.pt']) {
+      const original = bytesOf(join(DATA, file));
+      for (let n = 0; n < 120; n++) {
+        const b = original.slice();
+        for (let k = 1 + Math.floor(rand() * 4); k > 0; k--) {
+          const r = Math.floor(rand() * 8192);
+          b[r < 4096 ? r : b.length - 1 - (r - 4096)] = Math.floor(rand() * 256);
+        }
+        try {
+          readStyleGanCheckpoint(b, file);
+        } catch (e) {
+          expect(e, `${file} mutation ${n}: ${(e as Error).message}`).toBeInstanceOf(EngineError);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(100); // the mutations do reach the structure
+  });
+
   it('an absurd resolution is refused', () => {
     expect(errorOf(() => read('absurd-resolution.pkl')).message).toMatch(/resolution of 65536/);
     expect(errorOf(() => read('rosinality-absurd-resolution.pt')).message).toMatch(/resolution of 2\^15 px/);

@@ -22,14 +22,18 @@ export interface FlatModule {
   absent: Set<string>;
 }
 
+/** Deeper than any real attribute; a pickle can build cycles (a list that contains itself), which must not recurse forever. */
+const MAX_DEPTH = 32;
+
 /** A value as plain data; tensors, modules and other records become null (they are read as tensors instead). */
-export function toPlain(v: unknown, what: string): Plain {
+export function toPlain(v: unknown, what: string, depth = 0): Plain {
   if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map((x) => toPlain(x, what));
+  if ((Array.isArray(v) || v instanceof Map) && depth >= MAX_DEPTH) throw new EngineError('bad_model', `${what}: an attribute is nested more than ${MAX_DEPTH} levels deep (or contains itself)`);
+  if (Array.isArray(v)) return v.map((x) => toPlain(x, what, depth + 1));
   if (v instanceof Map) {
     const o: Record<string, Plain> = {};
-    for (const [k, x] of v) if (typeof k === 'string' || typeof k === 'number') o[String(k)] = toPlain(x, what);
+    for (const [k, x] of v) if (typeof k === 'string' || typeof k === 'number') o[String(k)] = toPlain(x, what, depth + 1);
     return o;
   }
   if (isRecord(v, 'ndarray')) return numpyValues(v as NumpyArray, what);

@@ -164,6 +164,12 @@ dump('evil-global.pkl', dict(training_set_kwargs=EasyDict(resolution=RES), G_ema
 # 4. Incomplete or absurd NVlabs generators.
 dump('missing-tensor.pkl', dict(G_ema=generator(drop=('conv1', 'weight'))))
 dump('absurd-resolution.pkl', dict(G_ema=generator(resolution=65536)))
+# A pickle can build cycles: an attribute list that contains itself must not send the reader into endless recursion.
+cyclic = generator()
+loop = []
+loop.append(loop)
+cyclic.meta['state']['loop'] = loop
+dump('cyclic-attribute.pkl', dict(G_ema=cyclic))
 
 
 # 5. rosinality-style g_ema state dicts (size 8: conv1, convs.0/1, to_rgb1, to_rgbs.0, noises 0..2).
