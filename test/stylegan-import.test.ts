@@ -16,7 +16,7 @@ import { unpickle } from '../engine/import/pickle.js';
 import { readStyleGanCheckpoint, type StyleGanCheckpoint } from '../engine/import/stylegan-checkpoint.js';
 import { buildNumpy, torchGlobals, type PersistentModule } from '../engine/import/torch-globals.js';
 import { loadTorchCheckpoint } from '../engine/import/torch-load.js';
-import { flattenModule } from '../engine/import/torch-modules.js';
+import { flattenModule, flattenStateDict } from '../engine/import/torch-modules.js';
 import { readNpz, type NpyArray } from './npz.js';
 
 const DATA = join(import.meta.dirname, 'data', 'stylegan-import');
@@ -174,6 +174,25 @@ describe('synthetic checkpoints (test/data/stylegan-import)', () => {
     expect(legacy.config).toEqual(zip.config);
     expect(legacy.wAvg).toHaveLength(8); // convert_weight.py's latent_avg
     expect(legacy.tensors.get('convs.0.conv.blur.kernel')!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(4, 5);
+  });
+});
+
+describe('tensor layouts and dtypes (layouts.* in test/data/stylegan-import)', () => {
+  // torch.save / pickle of base [3, 4], base.t(), base[1:, 2:], and base as half, bfloat16 and double.
+  it.each(['layouts.pt', 'layouts-legacy.pt', 'layouts.pkl'])('%s: strides, storage offsets and float dtypes give the right values', (file) => {
+    const { value } = loadTorchCheckpoint(bytesOf(join(DATA, file)), file);
+    const tensors = flattenStateDict(value as Map<unknown, unknown>, file);
+    const a = tensors.get('a')!;
+    expect(a.shape).toEqual([3, 4]);
+    const at = (r: number, c: number) => a.data[r * 4 + c]!;
+    expect(tensors.get('a_t')!.shape).toEqual([4, 3]);
+    expect(Array.from(tensors.get('a_t')!.data)).toEqual(Array.from({ length: 12 }, (_, i) => at(i % 3, Math.floor(i / 3))));
+    expect(Array.from(tensors.get('a_slice')!.data)).toEqual([at(1, 2), at(1, 3), at(2, 2), at(2, 3)]);
+    expect(maxDiff(tensors.get('a_double')!.data, a.data)).toBe(0);
+    expect(maxDiff(tensors.get('a_half')!.data, a.data)).toBeLessThan(2 ** -10 * 2.1); // fp16 rounding of |x| < 2.1
+    expect(maxDiff(tensors.get('a_half')!.data, a.data)).toBeGreaterThan(0);
+    expect(maxDiff(tensors.get('a_bf16')!.data, a.data)).toBeLessThan(2 ** -7 * 2.1);
+    expect(at(0, 0)).toBeCloseTo(2.0700931549072266, 6); // the first value make_fixtures.py printed
   });
 });
 
