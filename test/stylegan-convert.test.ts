@@ -168,6 +168,19 @@ describe('StyleGAN2 conversion of the synthetic checkpoints (test/data/stylegan-
     expect(img.data.every(Number.isFinite)).toBe(true);
   });
 
+  it("'orig' architecture: renders as its 'skip' twin whose inner ToRGB is zero (same weights otherwise)", async () => {
+    const orig = read('twin-orig.pkl', DATA), skip = read('twin-skip.pkl', DATA);
+    expect(orig.config.architecture).toBe('orig');
+    expect(orig.tensors.has('synthesis.b4.torgb.weight')).toBe(false);
+    expect(skip.tensors.get('synthesis.b4.torgb.weight')!.data.every((v) => v === 0)).toBe(true);
+    const ws = Float32Array.from({ length: 3 * 4 * 8 }, (_, i) => Math.sin(i * 1.7));
+    const a = await runSynthesis((await sessions(await convertStyleGan(orig))).synthesis, ws, orig);
+    const b = await runSynthesis((await sessions(await convertStyleGan(skip))).synthesis, ws, skip);
+    expect(a.dims).toEqual([3, 3, 8, 8]);
+    expect(maxDiff(a.data, b.data)).toBeLessThan(1e-6);
+    expect(maxDiff(a.data, new Float32Array(a.data.length))).toBeGreaterThan(0.01); // not a blank image
+  });
+
   it('a rosinality file without an average gets the same estimate for the same seed, and another for another seed', async () => {
     const ck = read('tiny-rosinality.pt', DATA);
     const a = await convertStyleGan(ck, { seed: 3 }), b = await convertStyleGan(ck, { seed: 3 }), c = await convertStyleGan(ck, { seed: 4 });

@@ -119,7 +119,7 @@ function styledConv(g: GraphBuilder, x: string, row: string, c: StyledConv, reso
   return y;
 }
 
-/** Synthesis (skip architecture): const → blocks; each block's ToRGB is added to the ×2-upsampled image. */
+/** Synthesis: const → blocks; each ToRGB output is added to the ×2-upsampled image so far ('skip'), or only the last block has one ('orig'). */
 export function synthesisOnnx(plan: Sg2Plan): Uint8Array {
   const g = new GraphBuilder('synthesis');
   const wDim = plan.mapping.wDim;
@@ -132,6 +132,7 @@ export function synthesisOnnx(plan: Sg2Plan): Uint8Array {
   for (const b of plan.blocks) {
     if (b.conv0) x = styledConv(g, x, rows[b.conv0.row]!, b.conv0, b.resolution);
     x = styledConv(g, x, rows[b.conv1.row]!, b.conv1, b.resolution);
+    if (!b.torgb) continue;
     const rgb = styledConv(g, x, rows[b.torgb.row]!, b.torgb, b.resolution);
     if (img && b.skipFilter) {
       // upfirdn2d up=2 with pads (2, 1) = ConvTranspose stride 2 with the unflipped filter, trimming 1 px per side.
@@ -145,6 +146,7 @@ export function synthesisOnnx(plan: Sg2Plan): Uint8Array {
       img = rgb;
     }
   }
-  g.output(img!, 'image', ['batch', plan.blocks[plan.blocks.length - 1]!.torgb.weight.shape[0]!, plan.resolution, plan.resolution]);
+  const channels = plan.blocks[plan.blocks.length - 1]!.torgb!.weight.shape[0]!;
+  g.output(img!, 'image', ['batch', channels, plan.resolution, plan.resolution]);
   return g.toBytes('StyleGAN2 synthesis network imported by Ganvas');
 }

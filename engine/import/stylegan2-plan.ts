@@ -35,7 +35,8 @@ export interface PlanBlock {
   resolution: number;
   conv0: StyledConv | null;
   conv1: StyledConv;
-  torgb: StyledConv;
+  /** null for the inner blocks of the 'orig' architecture, where only the last block makes an image. */
+  torgb: StyledConv | null;
   /** The FIR that upsamples the previous image ×2 (gain included): zero insertion, pad 2 before / 1 after. */
   skipFilter: Tensor | null;
 }
@@ -91,7 +92,10 @@ export function planSynthesis(ck: StyleGanCheckpoint): Sg2Plan {
 }
 
 function planNvlabs(ck: StyleGanCheckpoint): Sg2Plan {
-  if (ck.config.architecture !== 'skip') unsupported(ck, `its synthesis architecture is '${ck.config.architecture}'; only 'skip' (the StyleGAN2 default) is converted yet`);
+  // 'orig' is 'skip' without the inner ToRGBs (only the last block makes the image). 'resnet' adds residual
+  // skips with √½ gains; no reference file exists to check a conversion of it against, so it is refused.
+  const arch = ck.config.architecture;
+  if (arch !== 'skip' && arch !== 'orig') unsupported(ck, `its synthesis architecture is '${arch}'; 'skip' (the StyleGAN2 default) and 'orig' are converted, 'resnet' not yet`);
   const T = (name: string) => ck.tensors.get(name)!;
   const gain = (path: string, key: string, fallback: number) => {
     const v = ck.modules.get(path)?.attrs[key];
@@ -127,8 +131,8 @@ function planNvlabs(ck: StyleGanCheckpoint): Sg2Plan {
       resolution: r,
       conv0: r === 4 ? null : styled(`${b}.conv0`, 2 * k - 1, false, true),
       conv1: styled(`${b}.conv1`, 2 * k, false, false),
-      torgb: styled(`${b}.torgb`, 2 * k + 1, true, false),
-      skipFilter: r === 4 ? null : upFilterOf(filter),
+      torgb: arch === 'skip' || r === ck.config.resolution ? styled(`${b}.torgb`, 2 * k + 1, true, false) : null,
+      skipFilter: r === 4 || arch !== 'skip' ? null : upFilterOf(filter),
     });
   }
   const c = T('synthesis.b4.const');

@@ -98,15 +98,22 @@ def torgb(in_c):
                   attrs=dict(conv_clamp=256, weight_gain=np.float64(1 / np.sqrt(in_c)), use_fp16=np.bool_(False)))
 
 
-def generator(resolution=RES, drop=None):
+def generator(resolution=RES, drop=None, architecture='skip', zero_inner_torgb=False):
     """A StyleGAN2-ADA-shaped G: mapping (2 fc), blocks b4 and b8, skip architecture. `drop`: a tensor left out."""
     mapping = Module('MappingNetwork', buffers=dict(w_avg=randn(W)), modules=dict(fc0=fc(W, Z, 0.01, 'lrelu'), fc1=fc(W, W, 0.01, 'lrelu')),
                      attrs=dict(z_dim=Z, c_dim=0, w_dim=W, num_ws=4, num_layers=2, w_avg_beta=0.995))
+    b4_modules = dict(conv1=layer(CH[4], CH[4], 4, 1))
+    inner_rgb = torgb(CH[4])
+    if zero_inner_torgb:  # a skip net whose inner ToRGB adds nothing renders as its 'orig' twin
+        for k in ('weight', 'bias'):
+            inner_rgb.meta['state']['_parameters'][k].data.zero_()
+    if architecture == 'skip':
+        b4_modules['torgb'] = inner_rgb
     b4 = Module('SynthesisBlock', params=dict(const=randn(CH[4], 4, 4)), buffers=dict(resample_filter=FILTER),
-                modules=dict(conv1=layer(CH[4], CH[4], 4, 1), torgb=torgb(CH[4])), attrs=dict(resolution=4, architecture='skip', is_last=False))
+                modules=b4_modules, attrs=dict(resolution=4, architecture=architecture, is_last=False))
     b8 = Module('SynthesisBlock', buffers=dict(resample_filter=FILTER),
                 modules=dict(conv0=layer(CH[4], CH[8], 8, 2), conv1=layer(CH[8], CH[8], 8, 1), torgb=torgb(CH[8])),
-                attrs=dict(resolution=8, architecture='skip', is_last=True))
+                attrs=dict(resolution=8, architecture=architecture, is_last=True))
     if drop:
         del b8.meta['state']['_modules'][drop[0]].meta['state']['_parameters'][drop[1]]
     synthesis = Module('SynthesisNetwork', modules=dict(b4=b4, b8=b8), attrs=dict(w_dim=W, img_resolution=resolution, block_resolutions=[4, 8], num_ws=4))
@@ -164,6 +171,11 @@ dump('evil-global.pkl', dict(training_set_kwargs=EasyDict(resolution=RES), G_ema
 # 4. Incomplete or absurd NVlabs generators.
 dump('missing-tensor.pkl', dict(G_ema=generator(drop=('conv1', 'weight'))))
 dump('absurd-resolution.pkl', dict(G_ema=generator(resolution=65536)))
+# The same weights (same seed) as 'skip' with a zero inner ToRGB, and as 'orig' without it: they must render alike.
+state = rng.get_state()
+dump('twin-skip.pkl', dict(G_ema=generator(zero_inner_torgb=True)))
+rng.set_state(state)
+dump('twin-orig.pkl', dict(G_ema=generator(architecture='orig')))
 # A pickle can build cycles: an attribute list that contains itself must not send the reader into endless recursion.
 cyclic = generator()
 loop = []
