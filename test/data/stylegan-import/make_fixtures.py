@@ -233,12 +233,11 @@ torch.save(dict(g_ema=rosinality_g_ema(extra_blocks=12)), os.path.join(HERE, 'ro
 
 # 6. Tensor layouts the reader must honour: a transposed view and an offset slice sharing one storage, and the
 # float dtypes checkpoints use (half, bfloat16, double). Saved in both containers; also nested in a pickle.
-base = torch.tensor(randn(3, 4))
+base = torch.tensor((np.arange(12, dtype=np.float32) * 0.37 - 1.1).reshape(3, 4))  # fixed values, independent of the other files
 layouts = collections.OrderedDict(a=base, a_t=base.t(), a_slice=base[1:, 2:], a_half=base.half(), a_bf16=base.bfloat16(), a_double=base.double())
 torch.save(layouts, os.path.join(HERE, 'layouts.pt'))
 torch.save(layouts, os.path.join(HERE, 'layouts-legacy.pt'), _use_new_zipfile_serialization=False)
 dump('layouts.pkl', layouts)
-print('layouts:', base.numpy().ravel().tolist())
 
 for name in sorted(os.listdir(HERE)):
     print(f'{os.path.getsize(os.path.join(HERE, name)):>8}  {name}')
