@@ -219,6 +219,8 @@ describe('bad input: clear errors, nothing executed', () => {
   it('a file of the wrong kind (a discriminator only, a dataset) says what it holds', () => {
     expect(errorOf(() => read('d-only.pkl')).message).toMatch(/discriminator.*no generator/);
     expect(errorOf(() => read('dataset.pt')).message).toMatch(/not a StyleGAN checkpoint: it holds images, labels/);
+    expect(errorOf(() => read('dataset-images.zip')).message).toMatch(/this zip is not a torch checkpoint \(it has no data\.pkl\)/);
+    expect(errorOf(() => readStyleGanCheckpoint(new TextEncoder().encode('{"not": "a pickle"}'), 'x.json')).message).toMatch(/not a pickle or a torch checkpoint/);
   });
 
   it('a missing tensor is named', () => {

@@ -160,6 +160,12 @@ np.savez(os.path.join(HERE, 'tiny-sg2.ref.npz'), z=z, w_psi1=mapping_reference(G
 dump('d-only.pkl', dict(D=discriminator(), augment_pipe=None))
 torch.save(dict(images=torch.randint(0, 255, (4, 3, 8, 8), dtype=torch.uint8), labels=torch.arange(4)), os.path.join(HERE, 'dataset.pt'))
 
+# An NVlabs dataset (dataset_tool.py writes a zip of images and dataset.json), dropped by mistake.
+import zipfile  # noqa: E402
+with zipfile.ZipFile(os.path.join(HERE, 'dataset-images.zip'), 'w') as z:
+    z.writestr('00000/img00000000.png', b'\x89PNG\r\n\x1a\n' + bytes(16))
+    z.writestr('dataset.json', '{"labels": null}')
+
 # 3. An unknown global: unpickling this in Python would call builtins.eval and write a marker file.
 class Evil:
     def __reduce__(self):
