@@ -197,6 +197,23 @@ describe('tensor layouts and dtypes (layouts.* in test/data/stylegan-import)', (
 });
 
 describe('bad input: clear errors, nothing executed', () => {
+  it('an integer a megabyte wide is refused at once (it would take quadratic time to build)', () => {
+    const n = 1 << 20;
+    const b = new Uint8Array(2 + 5 + n + 1);
+    b.set([0x80, 0x02, 0x8b, n & 255, (n >> 8) & 255, (n >> 16) & 255, 0]);
+    b[b.length - 1] = 0x2e;
+    const t = performance.now();
+    expect(errorOf(() => readStyleGanCheckpoint(b, 'wide.pkl')).message).toMatch(/integer of 1048576 bytes .* wider than Ganvas reads/);
+    expect(performance.now() - t).toBeLessThan(1000);
+  });
+
+  it('an expanded view that would unfold to 2^25 values is refused; a small one reads as repeated values', () => {
+    const { value } = loadTorchCheckpoint(bytesOf(join(DATA, 'expanded.pt')), 'expanded.pt');
+    const m = value as Map<string, unknown>;
+    expect(Array.from(flattenStateDict(new Map([['small', m.get('small')]]), 'expanded.pt').get('small')!.data)).toEqual([1.5, 1.5, 1.5, 1.5]);
+    expect(errorOf(() => flattenStateDict(m, 'expanded.pt')).message).toMatch(/shape \[33554432\] repeats 1 stored values .* not supported/);
+  });
+
   it('an unknown global is refused by name and not executed', () => {
     const marker = '/tmp/ganvas-pickle-was-executed'; // what the file's builtins.eval payload would write
     rmSync(marker, { force: true });

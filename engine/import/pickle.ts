@@ -41,6 +41,7 @@ export interface PickleResult {
 }
 
 const MARK = Symbol('mark');
+const MAX_INT_BYTES = 64;
 
 /** The failure of a damaged or foreign file, with where it happened. */
 function bad(what: string, message: string): EngineError {
@@ -132,7 +133,9 @@ export function unpickle(bytes: Uint8Array, opts: PickleOptions, offset = 0): Pi
     for (const x of items) list.push(x);
   };
   const long = (b: Uint8Array): number | bigint => {
-    // Little-endian two's complement of any length (LONG1 / LONG4).
+    // Little-endian two's complement (LONG1 / LONG4). Checkpoints hold nothing wider than torch's 10-byte magic;
+    // a megabyte-long integer would only cost quadratic time to build, so width is capped.
+    if (b.length > MAX_INT_BYTES) throw bad(what, `an integer of ${b.length} bytes at byte ${pos - b.length} is wider than Ganvas reads (${MAX_INT_BYTES} bytes)`);
     if (b.length === 0) return 0;
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
@@ -143,7 +146,7 @@ export function unpickle(bytes: Uint8Array, opts: PickleOptions, offset = 0): Pi
     const t = s.replace(/L$/, '');
     if (t === '00') return false; // protocol 0 writes bools as INT 00 / 01
     if (t === '01') return true;
-    if (!/^[-+]?\d+$/.test(t)) throw bad(what, `bad integer literal ${JSON.stringify(s)}`);
+    if (!/^[-+]?\d+$/.test(t) || t.length > 2.5 * MAX_INT_BYTES) throw bad(what, `bad or too long integer literal ${JSON.stringify(s.slice(0, 40))}`);
     const v = BigInt(t);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };

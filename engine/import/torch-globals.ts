@@ -175,7 +175,8 @@ export function torchGlobals(what: string, loadFromBytes: (bytes: Uint8Array) =>
   for (const [name, dtype] of Object.entries(STORAGE_TYPES)) {
     table[`torch.${name}`] = { ...callable(`torch.${name}`, {}), storageType: { kind: 'storage-type', dtype } } as Callable;
   }
-  return (module, name) => table[`${module}.${name}`];
+  // Own properties only: no name can reach Object.prototype.
+  return (module, name) => (Object.hasOwn(table, `${module}.${name}`) ? table[`${module}.${name}`] : undefined);
 }
 
 /** The dtype a `torch.*Storage` global names, or null for anything else. */

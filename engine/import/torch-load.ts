@@ -131,6 +131,9 @@ export function loadTorchCheckpoint(bytes: Uint8Array, what: string): { value: u
   return { value: unpickle(bytes, options(what)).value, container: 'pickle' };
 }
 
+/** The most values an expanded (overlapping-stride) view may unfold to. */
+const MAX_EXPANDED = 1 << 24;
+
 const halfToFloat = (h: number): number => {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f, f = h & 0x3ff;
@@ -149,6 +152,8 @@ export function tensorToFloat32(t: TorchTensor, what: string): Float32Array {
     const last = offset + shape.reduce((acc, n, i) => acc + (n - 1) * stride[i]!, 0);
     if (last >= storage.numel) throw fail(what, `a tensor of shape [${shape}] reaches past its storage (${storage.numel} values)`);
   }
+  // A view with overlapping strides (an expand()ed tensor) can claim far more values than its file holds.
+  if (count > storage.numel && count > MAX_EXPANDED) throw fail(what, `a tensor of shape [${shape}] repeats ${storage.numel} stored values ${Math.round(count / Math.max(1, storage.numel))}×; such expanded views are not supported`);
   const view = new DataView(storage.bytes.buffer, storage.bytes.byteOffset, storage.bytes.byteLength);
   const read: (i: number) => number = (() => {
     switch (storage.dtype) {

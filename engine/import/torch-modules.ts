@@ -54,7 +54,8 @@ const STATE_KEYS_SKIPPED = /^_|^training$/;
 export function flattenModule(root: PersistentModule, what: string): FlatModule {
   const out: FlatModule = { tensors: new Map(), modules: new Map(), absent: new Set() };
   const seen = new Set<PersistentModule>();
-  const walk = (m: PersistentModule, path: string) => {
+  const walk = (m: PersistentModule, path: string, depth: number) => {
+    if (depth > MAX_DEPTH) throw new EngineError('bad_model', `${what}: modules are nested more than ${MAX_DEPTH} deep`);
     if (seen.has(m)) throw new EngineError('bad_model', `${what}: module ${path || '(root)'} contains itself`);
     seen.add(m);
     const state = m.state;
@@ -79,11 +80,11 @@ export function flattenModule(root: PersistentModule, what: string): FlatModule 
       for (const [k, c] of children) {
         if (typeof k !== 'string' || c === null) continue;
         if (!isRecord(c, 'module')) throw new EngineError('bad_model', `${what}: submodule ${prefix + k} is not a module`);
-        walk(c as PersistentModule, prefix + k);
+        walk(c as PersistentModule, prefix + k, depth + 1);
       }
     }
   };
-  walk(root, '');
+  walk(root, '', 0);
   return out;
 }
 

@@ -57,7 +57,12 @@ export class ZipReader {
         const id = view.getUint16(e, true), len = view.getUint16(e + 2, true);
         if (id === 1) {
           let q = e + 4;
-          const next = () => { const v = Number(view.getBigUint64(q, true)); q += 8; return v; };
+          const next = () => {
+            if (q + 8 > e + 4 + len || q + 8 > bytes.length) this.fail('a zip64 extra field is damaged');
+            const v = Number(view.getBigUint64(q, true));
+            q += 8;
+            return v;
+          };
           if (size === 0xffffffff) size = next();
           if (compressedSize === 0xffffffff) compressedSize = next();
           if (localOffset === 0xffffffff) localOffset = next();
@@ -80,7 +85,13 @@ export class ZipReader {
     const raw = bytes.subarray(start, start + e.compressedSize);
     if (e.method === 0) return raw;
     if (e.method === 8) {
-      const out = new Uint8Array(inflateRawSync(raw));
+      let out: Uint8Array;
+      try {
+        // Capped at the declared size, so a small entry cannot inflate into gigabytes.
+        out = new Uint8Array(inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) }));
+      } catch (err) {
+        this.fail(`the zip entry ${name} does not inflate to its declared ${e.size} bytes (${(err as Error).message})`);
+      }
       if (out.length !== e.size) this.fail(`the zip entry ${name} inflates to ${out.length} bytes, not ${e.size}`);
       return out;
     }

@@ -244,6 +244,8 @@ layouts = collections.OrderedDict(a=base, a_t=base.t(), a_slice=base[1:, 2:], a_
 torch.save(layouts, os.path.join(HERE, 'layouts.pt'))
 torch.save(layouts, os.path.join(HERE, 'layouts-legacy.pt'), _use_new_zipfile_serialization=False)
 dump('layouts.pkl', layouts)
+# Expanded views (stride 0): a small one reads as repeated values; one unfolding to 2^25 values is refused.
+torch.save(dict(small=torch.tensor([1.5]).expand(4), huge=torch.tensor([1.5]).expand(1 << 25)), os.path.join(HERE, 'expanded.pt'))
 
 for name in sorted(os.listdir(HERE)):
     print(f'{os.path.getsize(os.path.join(HERE, name)):>8}  {name}')
