@@ -17,6 +17,7 @@ import { readStyleGanCheckpoint, type StyleGanCheckpoint } from '../engine/impor
 import { buildNumpy, torchGlobals, type PersistentModule } from '../engine/import/torch-globals.js';
 import { loadTorchCheckpoint } from '../engine/import/torch-load.js';
 import { flattenModule, flattenStateDict } from '../engine/import/torch-modules.js';
+import { styleWeightsByRow } from '../engine/import/style-weights.js';
 import { readNpz, type NpyArray } from './npz.js';
 
 const DATA = join(import.meta.dirname, 'data', 'stylegan-import');
@@ -174,6 +175,22 @@ describe('synthetic checkpoints (test/data/stylegan-import)', () => {
     expect(legacy.config).toEqual(zip.config);
     expect(legacy.wAvg).toHaveLength(8); // convert_weight.py's latent_avg
     expect(legacy.tensors.get('convs.0.conv.blur.kernel')!.data.reduce((a, b) => a + b, 0)).toBeCloseTo(4, 5);
+  });
+});
+
+describe('style weights for SeFa', () => {
+  it('gives each conv row its affine weight as [wDim, channels] with the gain applied, in the runner\'s row order', () => {
+    const sg2 = read('tiny-sg2.pkl');
+    const rows = styleWeightsByRow(sg2);
+    expect([...rows.keys()]).toEqual([0, 1, 2]); // b4.conv1, b8.conv0, b8.conv1 (ToRGB-only row 3 has none)
+    const w = sg2.tensors.get('synthesis.b8.conv0.affine.weight')!; // [in-channels 6, wDim 8]
+    const gain = sg2.modules.get('synthesis.b8.conv0.affine')!.attrs.weight_gain as number;
+    const r1 = rows.get(1)!;
+    expect([r1.inDim, r1.outDim]).toEqual([8, 6]);
+    expect(r1.data[3 * 6 + 5]).toBeCloseTo(w.data[5 * 8 + 3]! * gain, 7);
+    const ros = styleWeightsByRow(read('tiny-rosinality.pt'));
+    expect([...ros.keys()]).toEqual([0, 1, 2]);
+    expect(ros.get(2)!.outDim).toBe(5); // convs.1 modulates its 5 input channels
   });
 });
 
