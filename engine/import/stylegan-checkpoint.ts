@@ -219,6 +219,8 @@ function readSg2Synthesis(p: Problems, modules: Map<string, ModuleInfo>, tensors
     const w = need(`${path}.weight`, [null, inCh, null, null]);
     need(`${path}.bias`, [w.shape[0]!]);
     need(`${path}.affine.weight`, [inCh, null]);
+    need(`${path}.affine.bias`, [inCh]);
+    if (path.endsWith('conv0')) need(`${path}.resample_filter`, [null, null]);
     const a = modules.get(path)?.attrs ?? {};
     const clamp = a.conv_clamp;
     if (typeof clamp === 'number') convClamp = clamp;
@@ -246,7 +248,13 @@ function readSg2Synthesis(p: Problems, modules: Map<string, ModuleInfo>, tensors
       if (architecture === 'resnet') need(`${b}.skip.weight`, [ch, prev, 1, 1]);
     }
     channels[String(r)] = ch;
-    if (architecture === 'skip' || r === resolution) need(`${b}.torgb.weight`, [imgChannels, ch, 1, 1]);
+    if (r > 4 && architecture === 'skip') need(`${b}.resample_filter`, [null, null]);
+    if (architecture === 'skip' || r === resolution) {
+      need(`${b}.torgb.weight`, [imgChannels, ch, 1, 1]);
+      need(`${b}.torgb.bias`, [imgChannels]);
+      need(`${b}.torgb.affine.weight`, [ch, null]);
+      need(`${b}.torgb.affine.bias`, [ch]);
+    }
     prev = ch;
   }
   numWs++; // the last block's ToRGB takes its own row
@@ -286,6 +294,7 @@ function readSg3(p: Problems, modules: Map<string, ModuleInfo>, tensors: Map<str
     const w = need(`${path}.weight`, [null, prev, null, null]);
     need(`${path}.bias`, [w.shape[0]!]);
     need(`${path}.affine.weight`, [prev, null]);
+    need(`${path}.affine.bias`, [prev]);
     const ema = need(`${path}.magnitude_ema`).data[0]!;
     if (!(ema > 0)) p.fail(`${path}.magnitude_ema is ${ema}; it must be positive`);
     const filter = (k: string): Tensor | null => {

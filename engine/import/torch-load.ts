@@ -8,7 +8,7 @@
  */
 import { EngineError } from '../api/errors.js';
 import { unpickle, type PickleOptions } from './pickle.js';
-import { buildNumpy, DTYPE_BYTES, isRecord, storageTypeOf, torchGlobals, type TorchStorage, type TorchTensor } from './torch-globals.js';
+import { buildNumpy, DTYPE_BYTES, storageTypeOf, torchGlobals, type TorchStorage, type TorchTensor } from './torch-globals.js';
 import { isZip, ZipReader } from './zip.js';
 
 export type TorchContainer = 'pickle' | 'torch-zip' | 'torch-legacy';
@@ -186,6 +186,3 @@ export function tensorToFloat32(t: TorchTensor, what: string): Float32Array {
   }
   return out;
 }
-
-export { isRecord };
-export type { TorchTensor };
