@@ -181,7 +181,7 @@ models
   });
 models
   .command('import <path>')
-  .description('install a model package folder, or an ONNX inpainter (image, mask → image) or generator (z → image)')
+  .description('install a model package folder, an ONNX inpainter (image, mask → image) or generator (z → image), or a StyleGAN checkpoint (NVlabs .pkl: StyleGAN2-ADA, StyleGAN3-T; rosinality .pt)')
   .option('--id <id>', 'id to install under (default: from the file name)')
   .option('--name <name>', 'display name')
   .option('--licence <licence>', 'the licence of the weights, shown with the model')
@@ -203,7 +203,7 @@ models
       const flag = `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
       return typeof v === 'boolean' ? (v ? flag : flag.replace('--', '--no-')) : `${flag} ${Array.isArray(v) ? v.join('..') : v}`;
     });
-    const m = await engine.registry.import(resolve(path), {
+    const m = await engine.models.importPath(resolve(path), {
       id: o.id, name: o.name, licence: o.licence, resolution: o.resolution, io,
       command: ['ganvas models import', basename(path), ...told].join(' '),
     });

@@ -3,7 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ModelInfo } from '../api/index.js';
 import { EngineError } from '../api/errors.js';
-import type { LoadedModel } from '../runtime/registry.js';
+import { importStyleGanCheckpoint, isStyleGanCheckpointFile } from '../import/import-stylegan.js';
+import type { ImportOptions, LoadedModel } from '../runtime/registry.js';
 import type { ProjectStore } from '../store/project-store.js';
 import type { EngineContext, ServiceHandlers } from './context.js';
 
@@ -54,16 +55,39 @@ export class ModelsService {
     store.registerModel({ hash: c.hash, id: c.id, kind: c.kind, name: c.name, licence: c.licence, source: c.provenance.source, parentHash: c.provenance.parent ?? null });
   }
 
-  /** Installs a model sent as file bytes (dropped on the editor): written under the home, imported, removed. */
-  async importFile(name: string, bytes: Uint8Array): Promise<ModelInfo> {
+  private scratch(): string {
     const dir = join(this.ctx.home, 'tmp', `import-${randomBytes(6).toString('hex')}`);
     mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /**
+   * Installs a model from a path: a package folder, a bare ONNX file, or a StyleGAN checkpoint (NVlabs .pkl,
+   * rosinality .pt) read without executing anything and converted to ONNX (engine/import) before the
+   * registry's own checks.
+   */
+  async importPath(path: string, opts: ImportOptions = {}): Promise<ModelInfo> {
+    let info: ModelInfo;
+    if (isStyleGanCheckpointFile(path)) {
+      const scratch = this.scratch();
+      try {
+        const card = await importStyleGanCheckpoint(path, join(scratch, 'package'), { id: opts.id, name: opts.name, licence: opts.licence });
+        info = await this.ctx.registry.import(join(scratch, 'package'), { ...opts, id: card.id });
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    } else info = await this.ctx.registry.import(path, opts);
+    this.registerAll();
+    return info;
+  }
+
+  /** Installs a model sent as file bytes (dropped on the editor): written under the home, imported, removed. */
+  async importFile(name: string, bytes: Uint8Array): Promise<ModelInfo> {
+    const dir = this.scratch();
     try {
       const file = join(dir, safeFileName(basename(name)).replace(/^\.+/, '') || 'model');
       writeFileSync(file, bytes);
-      const info = await this.ctx.registry.import(file, {});
-      this.registerAll();
-      return info;
+      return await this.importPath(file);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
