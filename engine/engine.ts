@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { EngineInfo, EventName, EventPayload, ModelInfo, ProjectState } from './api/index.js';
-import { EngineError, type Handlers } from './api/index.js';
+import { checkDocumentSize, EngineError, type Handlers } from './api/index.js';
+import { FileAccessPolicy } from './files/policy.js';
 import { compositeLayers, decodeRgba, encodePng } from './image/composite.js';
 import { normaliseImage } from './image/decode.js';
 import { JobQueue } from './jobs/queue.js';
@@ -25,6 +26,8 @@ export interface EngineOptions {
   hostDetail: string;
   /** Where shipped model packages live (tests point this at a temporary folder). */
   shippedModels?: string;
+  /** Folders the user allowed for projects and training data (engine/files/policy.ts). */
+  allow?: string[];
 }
 
 type Listener = (event: EventName, payload: unknown) => void;
@@ -54,10 +57,12 @@ export class Engine {
     this.home = options.home ?? ganvasHome();
     this.recent = new RecentProjects(this.home);
     this.models = new ModelRegistry(this.home, options.shippedModels);
+    this.files = new FileAccessPolicy({ library: projectsDir(this.home), allow: options.allow, known: () => this.recent.list().map((r) => r.path) });
     this.latent = new LatentStudio(() => this.store(), this.models, this.jobs, (s) => this.changed(s));
   }
 
   readonly latent: LatentStudio;
+  readonly files: FileAccessPolicy;
 
   /** The open project records every model version available to it, so its edits can name them by hash. */
   private registerModels(store: ProjectStore): void {
@@ -229,14 +234,15 @@ export class Engine {
     }),
     'models.list': () => this.models.list().models,
     'models.importFile': (r) => this.importModelFile(r.name, r.bytes),
-    'project.create': (r) => this.createProject(r.name, r.width, r.height, r.path),
-    'project.open': (r) => this.openProject(r.path),
+    'project.create': (r) => this.createProject(r.name, r.width, r.height, r.path === undefined ? undefined : this.files.project(r.path, 'create')),
+    'project.open': (r) => this.openProject(this.files.project(r.path, 'open')),
     'project.recent': () => this.recent.list(),
     'project.state': () => this.store().state(),
     'project.export': () =>
       this.jobs.run('export', async (ctx) => {
         const store = this.store();
         const { width, height, layers } = store.state();
+        checkDocumentSize(width, height);
         let done = 0;
         const rgba = await compositeLayers(width, height, layers, {
           rgba: async (hash) => {
@@ -285,6 +291,7 @@ export class Engine {
       return this.store().directions(hash);
     },
     'train.start': async (r) => {
+      const dataDir = this.files.dataDir(r.dataDir);
       const base = await this.models.get(r.modelId);
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
       const outId = `${base.card.id}-ft-${stamp}`.toLowerCase().slice(0, 64);
@@ -292,7 +299,7 @@ export class Engine {
       const { id } = this.jobs.start('train', async (ctx) => {
         const result = await fineTune({
           modelDir: base.dir, outDir: join(userModelsDir(this.home), outId), outId, outName: r.name ?? `${base.card.name}, fine-tuned on ${basename(r.dataDir)}`,
-          dataDir: resolve(r.dataDir), runDir, kimg: r.kimg, batch: r.batch, seed: r.seed, checkpointEvery: 200,
+          dataDir, runDir, kimg: r.kimg, batch: r.batch, seed: r.seed, checkpointEvery: 200,
         }, (p) => {
           const eta = p.etaSeconds === null ? '' : ` · ETA ${Math.round(p.etaSeconds)} s`;
           const losses = p.lossG === null ? '' : ` · G ${p.lossG.toFixed(3)} · D ${p.lossD!.toFixed(3)}`;

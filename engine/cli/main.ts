@@ -55,9 +55,10 @@ program
   .description('serve the engine and the editor on 127.0.0.1 (browser host)')
   .option('-p, --port <n>', 'port (0 = any free port)', int, 7860)
   .option('--project <file>', 'project to open (created if missing; default: the Welcome project)')
-  .action(async (o: { port: number; project?: string }) => {
+  .option('--allow <dir>', 'a folder the editor may open and create projects and read training data in, besides the projects folder (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .action(async (o: { port: number; project?: string; allow: string[] }) => {
     const server = await serve({
-      port: o.port, project: o.project, home: program.opts().home, rendererDir,
+      port: o.port, project: o.project, home: program.opts().home, rendererDir, allow: o.allow,
       log: (l) => console.error(`[ganvas] ${l}`),
     });
     const state = server.engine.handlers['project.state']({}) as Awaited<ReturnType<Engine['handlers']['project.state']>>;
