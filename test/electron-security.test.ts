@@ -1,12 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { APP_INDEX, appFile, externalAllowed, navigationAllowed, trustedSender } from '../electron/security.js';
 import { tempDir } from './helpers.js';
 
 const root = join(import.meta.dirname, '..');
+
+/** The top-level scalars and one-level maps of a YAML file (all electron-builder.yml's fuses need). */
+function topLevelYaml(text: string): Record<string, any> {
+  const out: Record<string, any> = {};
+  let map: Record<string, unknown> | null = null;
+  const scalar = (v: string) => (v === 'true' ? true : v === 'false' ? false : v);
+  for (const line of text.split('\n')) {
+    if (/^\s*(#|$)/.test(line)) continue;
+    const top = /^([A-Za-z]\w*):\s*(.*?)\s*$/.exec(line);
+    if (top) {
+      map = top[2] === '' ? (out[top[1]!] = {}) : null;
+      if (top[2] !== '') out[top[1]!] = scalar(top[2]!);
+      continue;
+    }
+    const sub = /^\s+([A-Za-z]\w*):\s*(.+?)\s*$/.exec(line);
+    if (sub && map) map[sub[1]!] = scalar(sub[2]!);
+  }
+  return out;
+}
 
 /**
  * Electron's binary is not needed: the main process runs here against a recording fake of the `electron`
@@ -150,7 +168,7 @@ describe('the Electron shell (security checklist, issue 12)', () => {
   });
 
   it('the build flips the Electron fuses and the main bundle installs every handler', async () => {
-    const cfg = load(readFileSync(join(root, 'build/electron-builder.yml'), 'utf8')) as Record<string, any>;
+    const cfg = topLevelYaml(readFileSync(join(root, 'build/electron-builder.yml'), 'utf8'));
     expect(cfg.asar ?? true).toBe(true);
     expect(cfg.electronFuses).toMatchObject({
       runAsNode: false,
