@@ -43,6 +43,18 @@ interface ImportFlags {
   size?: number; multiple?: number; maxSide?: number;
 }
 
+/** Reads a file named on the command line, saying so plainly when it is a folder or missing. */
+function readInput(path: string): Uint8Array {
+  checkFile(path);
+  return readFileSync(path);
+}
+function checkFile(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new EngineError('not_found', `${path} does not exist`);
+  if (st.isDirectory()) throw new EngineError('bad_request', `${path} is a folder; a file is expected here`);
+  if (!st.isFile()) throw new EngineError('bad_request', `${path} is not a plain file`);
+}
+
 const cliEngine = (home?: string) => new Engine({ host: 'cli', hostDetail: 'command line', home });
 
 const program = new Command('ganvas')
@@ -116,11 +128,11 @@ project
         if (done % 20 === 0 || done === total) console.error(message);
       }
     });
-    const r = await engine.latent.project({ image: readFileSync(image), modelId: o.model, steps: o.steps, display: 256 });
+    const r = await engine.latent.project({ image: readInput(image), modelId: o.model, steps: o.steps, display: 256 });
     const layer = r.state.layers.at(-1)!;
     const latent = await engine.handlers['latent.get']({ layerId: layer.id });
     const runner = await engine.latent.runner(latent.modelId);
-    const photo = await decode(readFileSync(image), { name: basename(image), channels: 3 });
+    const photo = await decode(readInput(image), { name: basename(image), channels: 3 });
     writeFileSync(join(out, 'target.png'), await encode(await cover(photo, runner.resolution, runner.resolution), 'png'));
     writeFileSync(join(out, 'projected.png'), (await engine.handlers['asset.get']({ hash: layer.assetHash })).bytes);
     writeFileSync(join(out, 'latent.f32'), new Uint8Array(latent.ws.buffer, latent.ws.byteOffset, latent.ws.byteLength));
@@ -137,7 +149,7 @@ program
     const engine = cliEngine(program.opts().home);
     engine.openProject(file);
     for (const img of images) {
-      const s = await engine.importImage(basename(img), readFileSync(img));
+      const s = await engine.importImage(basename(img), readInput(img));
       console.log(`committed edit ${s.headEditId}: ${basename(img)}`);
     }
     engine.close();
@@ -221,6 +233,7 @@ program
     if (!(o.feather >= 0 && o.feather <= MAX_FEATHER)) throw new EngineError('bad_request', `--feather must be 0–${MAX_FEATHER} px`);
     const params = { margin: o.margin, feather: o.feather };
     const progress = (name: string) => (done: number, total: number) => { if (total > 1) console.error(`${name}: region ${done}/${total}`); };
+    if (!statSync(input, { throwIfNoEntry: false })) throw new EngineError('not_found', `${input} does not exist`);
     if (statSync(input).isDirectory()) {
       if (!o.maskDir) throw new EngineError('bad_request', 'folder mode needs --mask-dir');
       mkdirSync(o.out, { recursive: true });
@@ -239,6 +252,8 @@ program
       return;
     }
     if (!o.mask) throw new EngineError('bad_request', 'give --mask (or --mask-dir for a folder of images)');
+    checkFile(input);
+    checkFile(o.mask);
     const r = await inpaintFile(input, o.mask, o.out, run, params, progress(basename(input)));
     console.log(`wrote ${o.out} (${r.width}×${r.height}) with ${model.card.id}`);
   });
@@ -352,7 +367,22 @@ program
     console.log(`${r.resumedFrom ? `resumed at step ${r.resumedFrom}; ` : ''}trained ${r.steps} steps in ${r.seconds.toFixed(0)} s; installed model ${r.modelId}`);
   });
 
+/** A file-system error as a sentence (a folder given for a file is not "EISDIR"). */
+function fsMessage(err: NodeJS.ErrnoException): string | null {
+  const path = err.path ?? 'the path given';
+  switch (err.code) {
+    case 'EISDIR': return `${path} is a folder; a file is expected here`;
+    case 'ENOTDIR': return `${path}: a part of this path is a file, not a folder`;
+    case 'ENOENT': return `${path} does not exist`;
+    case 'EACCES': case 'EPERM': return `${path} cannot be read or written (permission denied)`;
+    case 'ELOOP': return `${path}: too many symbolic links`;
+    case 'ENOSPC': return 'the disk is full';
+    default: return null;
+  }
+}
+
 program.parseAsync().catch((err: unknown) => {
-  console.error(`ganvas: ${err instanceof EngineError || err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof EngineError ? 2 : 1);
+  const fs = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).syscall ? fsMessage(err as NodeJS.ErrnoException) : null;
+  console.error(`ganvas: ${fs ?? (err instanceof EngineError || err instanceof Error ? err.message : String(err))}`);
+  process.exit(err instanceof EngineError || fs ? 2 : 1);
 });
