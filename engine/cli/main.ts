@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cover, decode, encode } from '../image/raster.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -163,7 +163,10 @@ program
     const engine = cliEngine(program.opts().home);
     engine.openProject(file);
     const r = await engine.handlers['project.export']({});
-    writeFileSync(o.out, r.png);
+    // Temp file and rename: a killed export leaves the previous file, never a truncated one.
+    const tmp = `${o.out}.${process.pid}.tmp`;
+    writeFileSync(tmp, r.png);
+    renameSync(tmp, o.out);
     engine.close();
     console.log(`wrote ${o.out} (${r.width}×${r.height})`);
   });
