@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDispatcher, limits, type Handlers } from '../engine/api/index.js';
 import { Engine } from '../engine/engine.js';
+import { MAX_BYTES, MAX_PIXELS } from '../engine/image/raster.js';
 import { tempDir } from './helpers.js';
 
 /** A PNG whose header says width×height, with one row of data: enough for a header read, not a decode. */
@@ -29,6 +30,8 @@ function engine() {
 describe('resource limits of the contract (issue 12)', () => {
   it('states them in the contract', () => {
     expect(limits).toMatchObject({ maxImagePixels: 120e6, maxDocumentPixels: 120e6, maxDocumentSide: 32768, maxDepth: 16, maxConcurrentJobs: 4 });
+    // The pixel module enforces the image limits the contract states.
+    expect([MAX_PIXELS, MAX_BYTES]).toEqual([limits.maxImagePixels, limits.maxImageBytes]);
   });
 
   it('refuses a 30000×30000 PNG as over the pixel limit, not as unreadable', async () => {
