@@ -10,7 +10,7 @@
 // crash, hang, loss or hole. Usage: npm run test:reliability  (about a minute on 2 cores)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, type Stats, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -162,12 +162,20 @@ function rawHttp(port: number, bytes: Buffer | string, waitMs = 2000): Promise<s
 
 // ───────────────────────────── helpers for checks ─────────────────────────────
 
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of existsSync(dir) ? readdirSync(dir) : []) {
+/** Every path under `dir` with its lstat; what vanishes meanwhile (another process's staging) is skipped. */
+function walk(dir: string): { p: string; st: Stats }[] {
+  const out: { p: string; st: Stats }[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
     const p = join(dir, n);
-    out.push(p);
-    const st = lstatSync(p);
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st) continue;
+    out.push({ p, st });
     if (st.isDirectory()) out.push(...walk(p));
   }
   return out;
@@ -176,8 +184,7 @@ function walk(dir: string): string[] {
 /** Installed models hold only plain files and folders, and no staging is left: else a hole. */
 function modelsClean(): string {
   const models = join(home, 'models');
-  for (const p of walk(models)) {
-    const st = lstatSync(p);
+  for (const { p, st } of walk(models)) {
     if (st.isSymbolicLink()) return `a symlink was installed: ${p}`;
     if (!st.isFile() && !st.isDirectory()) return `a special file was installed: ${p}`;
     // Staging of an import still running (another process of the suite) is not a leak; a dead one's is.
@@ -507,7 +514,7 @@ async function killModelImport(round: number, pkg: string): Promise<void> {
   await new Promise<void>((ok) => { const t = setTimeout(() => { child.kill('SIGKILL'); ok(); }, delay); child.on('exit', () => { clearTimeout(t); ok(); }); });
   await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
   new ModelRegistry(home); // a start cleans what a killed import left
-  const left = readdirSync(join(home, 'models')).filter((n) => n.startsWith('.import-'));
+  const left = walk(join(home, 'models')).map(({ p }) => p).filter((p) => { const m = /[/\\]\.import-(\d+)-[0-9a-f]+$/.exec(p); return m !== null && !alive(Number(m[1])); });
   record('kill', 'model imports', `SIGKILL at ${Math.round(delay)} ms, then a start`, left.length ? 'lost' : 'ok', left.join(', '));
 }
 
@@ -556,7 +563,7 @@ try {
   await killLoop();
   // After every kill and a start, nothing of a killed import may be left.
   new ModelRegistry(home);
-  const left = walk(join(home, 'models')).filter((p) => /[/\\]\.import-/.test(p) || lstatSync(p).isSymbolicLink());
+  const left = walk(join(home, 'models')).filter(({ p, st }) => /[/\\]\.import-/.test(p) || st.isSymbolicLink()).map(({ p }) => p);
   record('kill', 'model imports', 'models folder clean at the end', left.length ? 'lost' : 'ok', left.join(', '));
 } catch (err) {
   console.error(`reliability: the suite itself failed: ${(err as Error).stack}`);
