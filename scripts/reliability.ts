@@ -299,17 +299,19 @@ async function wsProtocol(s: ServeChild): Promise<void> {
   for (const [name, query, headers] of [
     ['no token', '', {}], ['wrong token', '?token=x', {}], ['foreign origin', `?token=${s.token}`, { origin: 'http://evil.example' }],
   ] as [string, string, Record<string, string>][]) {
+    if (!s.alive) await s.start();
     const r = await wsConnect(s, query, headers).then((ws) => { ws.close(); return 'open'; }, (e: Error) => e.message);
     record('websocket', 'authentication', name, r === 'open' ? 'hole' : /401/.test(r) ? 'clear' : 'crash', r);
   }
 }
 
 async function wsApi(s: ServeChild, c: Corpus): Promise<void> {
+  if (!s.alive) { record('websocket', 'process', 'alive before the API cases', 'crash', 'the server died'); await s.start(); }
   let ws = await wsConnect(s);
   const run = async (group: string, name: string, m: unknown, p: unknown, acceptable = false, raw?: Uint8Array, after?: () => string) => {
     const f = await wsCall(ws, m, p, 20_000, raw);
     let r = wsFailure(f, acceptable);
-    if (!s.alive) { r = { outcome: 'crash', detail: 'the server died' }; await s.start(); }
+    if (!s.alive) { r = { outcome: 'crash', detail: 'the server died' }; await s.start(); ws = await wsConnect(s); }
     const hole = after?.();
     if (hole) r = { outcome: 'hole', detail: hole };
     record('websocket', group, name, r.outcome, r.detail);
