@@ -10,9 +10,9 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts the real `ganvas serve` and resolves with the URL it prints. */
-export function startServe(home: string, project: string): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0', '--project', project], {
+/** Starts the real `ganvas serve` and resolves with the URL it prints; `allow`: folders given with --allow. */
+export function startServe(home: string, project: string, allow: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0', '--project', project, ...allow.flatMap((d) => ['--allow', d])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

@@ -23,7 +23,8 @@ describe('fine-tuning from the editor', () => {
     }
     writeFileSync(join(data, 'readme.txt'), 'not an image');
     const home = tempDir();
-    const served = await startServe(home, join(home, 'train.ganvas'));
+    // The training folder is outside the projects folder: the user allows it (engine/files/policy.ts).
+    const served = await startServe(home, join(home, 'train.ganvas'), [data]);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(served.url);
     await page.locator('[data-testid=sample]').first().waitFor({ timeout: 30_000 });

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { EngineInfo, EventName, EventPayload, Handlers, MethodName, ProjectState, Reply, Request } from './api/index.js';
 import { createDispatcher, EngineError, methodNames } from './api/index.js';
 import { JobQueue } from './jobs/queue.js';
-import { ganvasHome } from './paths.js';
+import { FileAccessPolicy } from './files/policy.js';
+import { ganvasHome, projectsDir } from './paths.js';
 import { ModelRegistry } from './runtime/registry.js';
 import { OpenProject, type EngineContext } from './services/context.js';
 import { HistoryService } from './services/history.js';
@@ -22,6 +23,8 @@ export interface EngineOptions {
   hostDetail: string;
   /** Where shipped model packages live (tests point this at a temporary folder). */
   shippedModels?: string;
+  /** Folders the user allowed for projects and training data besides the library (engine/files/policy.ts). */
+  allow?: string[];
 }
 
 type Listener = (event: EventName, payload: unknown) => void;
@@ -42,6 +45,8 @@ export class Engine {
   readonly latent: LatentService;
   readonly training: TrainingService;
   readonly host: HostService;
+  /** Which paths a page may name; hosts widen it with what the user chose outside the page. */
+  readonly files: FileAccessPolicy;
   readonly handlers: Handlers;
   private readonly emitter = new EventEmitter();
   private readonly open = new OpenProject();
@@ -50,11 +55,13 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.home = options.home ?? ganvasHome();
     this.registry = new ModelRegistry(this.home, options.shippedModels);
+    this.files = new FileAccessPolicy({ library: projectsDir(this.home), allow: options.allow, known: () => this.projects.recentPaths() });
     const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => this.emitter.emit('event', event, payload);
     const ctx: EngineContext = {
       home: this.home,
       project: this.open,
       registry: this.registry,
+      files: this.files,
       jobs: new JobQueue({ state: (e) => emit('job.state', e), progress: (e) => emit('job.progress', e) }),
       emit,
       changed: (state: ProjectState) => {

@@ -145,7 +145,9 @@ describe('fine-tuning in a worker thread', () => {
     const events: { event: string; payload: any }[] = [];
     engine.onEvent((event, payload) => events.push({ event, payload }));
     const t0 = Date.now();
-    const started = await engine.handlers['train.start']({ modelId: 'tiny', dataDir: await imageFolder(), kimg: 0.016, batch: 4, seed: 0 });
+    const dataDir = await imageFolder();
+    engine.files.allowFolder(dataDir); // a folder the user chose (engine/files/policy.ts)
+    const started = await engine.handlers['train.start']({ modelId: 'tiny', dataDir, kimg: 0.016, batch: 4, seed: 0 });
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(started.modelId).toMatch(/^tiny-ft-/);
     // One run at a time: a second click on Train is refused while the first runs.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   AssetHash, Bytes, Direction, EngineInfo, HistoryEntry, JobState, LayerId, ModelInfo, ProjectState, RecentProject,
 } from './schemas.js';
+import { limits } from './limits.js';
 
 const method = <Req extends z.ZodType, Res extends z.ZodType>(request: Req, reply: Res, doc: string) => ({
   request,
@@ -38,20 +39,27 @@ export const methods = {
   'project.create': method(
     z.object({
       name: z.string().min(1).max(120),
-      width: z.number().int().min(1).max(32768).default(1280),
-      height: z.number().int().min(1).max(32768).default(800),
-      path: z.string().optional(),
-    }).strict(),
+      width: z.number().int().min(1).max(limits.maxDocumentSide).default(1280),
+      height: z.number().int().min(1).max(limits.maxDocumentSide).default(800),
+      /** A `.ganvas` file in the projects folder or a folder the user allowed (engine/files/policy.ts). */
+      path: z.string().min(1).max(limits.maxStringLength).optional(),
+    }).strict().refine((r) => r.width * r.height <= limits.maxDocumentPixels, {
+      message: `a document may have at most ${limits.maxDocumentPixels / 1e6} MP (width × height)`,
+    }),
     ProjectState,
-    'Create a project file (in the projects folder unless a path is given) and open it.',
+    'Create a project file (in the projects folder unless a path is given: then in a folder the user allowed) and open it.',
   ),
-  'project.open': method(z.object({ path: z.string().min(1) }).strict(), ProjectState, 'Open a project file.'),
+  'project.open': method(
+    z.object({ path: z.string().min(1).max(limits.maxStringLength) }).strict(),
+    ProjectState,
+    'Open a project file: a `.ganvas` file in the projects folder, a folder the user allowed, or the recent list.',
+  ),
   'project.recent': method(z.object({}).strict(), z.array(RecentProject), 'Recently opened projects, newest first.'),
   'project.state': method(z.object({}).strict(), ProjectState, 'The open project as of its undo pointer.'),
   'project.export': method(
     z.object({}).strict(),
     z.object({ png: Bytes, width: z.number().int(), height: z.number().int() }),
-    'The composite of visible layers as PNG bytes.',
+    `The composite of visible layers as PNG bytes (refused above ${limits.maxDocumentPixels / 1e6} MP before anything is allocated).`,
   ),
 
   'layer.import': method(
@@ -192,7 +200,8 @@ export const methods = {
   'train.start': method(
     z.object({
       modelId: z.string().min(1),
-      dataDir: z.string().min(1),
+      /** A folder in the projects folder or one the user allowed (engine/files/policy.ts). */
+      dataDir: z.string().min(1).max(limits.maxStringLength),
       kimg: z.number().positive().max(100_000),
       batch: z.number().int().min(2).max(64).default(8),
       seed: z.number().int().min(0).default(0),

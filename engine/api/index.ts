@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './client.js';
 export * from './dispatch.js';
 export * from './wire.js';
+export * from './limits.js';

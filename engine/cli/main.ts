@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cover, decode, encode } from '../image/raster.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -42,6 +42,18 @@ interface ImportFlags {
   size?: number; multiple?: number; maxSide?: number;
 }
 
+/** Reads a file named on the command line, saying so plainly when it is a folder or missing. */
+function readInput(path: string): Uint8Array {
+  checkFile(path);
+  return readFileSync(path);
+}
+function checkFile(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new EngineError('not_found', `${path} does not exist`);
+  if (st.isDirectory()) throw new EngineError('bad_request', `${path} is a folder; a file is expected here`);
+  if (!st.isFile()) throw new EngineError('bad_request', `${path} is not a plain file`);
+}
+
 const cliEngine = (home?: string) => new Engine({ host: 'cli', hostDetail: 'command line', home });
 
 const program = new Command('ganvas')
@@ -54,9 +66,10 @@ program
   .description('serve the engine and the editor on 127.0.0.1 (browser host)')
   .option('-p, --port <n>', 'port (0 = any free port)', int, 7860)
   .option('--project <file>', 'project to open (created if missing; default: the Welcome project)')
-  .action(async (o: { port: number; project?: string }) => {
+  .option('--allow <dir>', 'a folder the editor may open and create projects and read training data in, besides the projects folder (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .action(async (o: { port: number; project?: string; allow: string[] }) => {
     const server = await serve({
-      port: o.port, project: o.project, home: program.opts().home, rendererDir,
+      port: o.port, project: o.project, home: program.opts().home, rendererDir, allow: o.allow,
       log: (l) => console.error(`[ganvas] ${l}`),
     });
     const state = await server.engine.call('project.state', {});
@@ -75,7 +88,9 @@ project
   .option('--height <px>', 'document height', int, 800)
   .action(async (file: string, o: { name?: string; width: number; height: number }) => {
     const engine = cliEngine(program.opts().home);
-    const s = await engine.call('project.create', { name: o.name ?? basename(file, extname(file)), width: o.width, height: o.height, path: file });
+    mkdirSync(dirname(resolve(file)), { recursive: true });
+    engine.files.allowFolder(dirname(resolve(file))); // named on the command line: the user's choice
+    const s = await engine.call('project.create', { name: o.name ?? basename(file, extname(file)), width: o.width, height: o.height, path: resolve(file) });
     engine.close();
     console.log(`created ${s.path} (${s.width}×${s.height})`);
   });
@@ -118,6 +133,7 @@ project
     const engine = cliEngine(home);
     mkdirSync(out, { recursive: true });
     const scratch = join(tmpdir(), `ganvas-project-${process.pid}.ganvas`);
+    engine.files.allowFolder(dirname(scratch));
     await engine.call('project.create', { name: 'projection', width: 256, height: 256, path: scratch });
     engine.onEvent((event, p) => {
       if (event === 'job.progress') {
@@ -125,11 +141,11 @@ project
         if (done % 20 === 0 || done === total) console.error(message);
       }
     });
-    const r = await engine.call('latent.project', { image: readFileSync(image), modelId: o.model, steps: o.steps, display: 256 });
+    const r = await engine.call('latent.project', { image: readInput(image), modelId: o.model, steps: o.steps, display: 256 });
     const layer = r.state.layers.at(-1)!;
     const latent = await engine.call('latent.get', { layerId: layer.id });
     const { resolution } = (await engine.call('models.list', {})).find((m) => m.id === latent.modelId)!;
-    const photo = await decode(readFileSync(image), { name: basename(image), channels: 3 });
+    const photo = await decode(readInput(image), { name: basename(image), channels: 3 });
     writeFileSync(join(out, 'target.png'), await encode(await cover(photo, resolution, resolution), 'png'));
     writeFileSync(join(out, 'projected.png'), (await engine.call('asset.get', { hash: layer.assetHash })).bytes);
     writeFileSync(join(out, 'latent.f32'), new Uint8Array(latent.ws.buffer, latent.ws.byteOffset, latent.ws.byteLength));
@@ -144,9 +160,10 @@ program
   .description('add images to a project as layers, one edit each')
   .action(async (file: string, images: string[]) => {
     const engine = cliEngine(program.opts().home);
+    engine.files.allowFile(file); // named on the command line: the user's choice
     await engine.call('project.open', { path: file });
     for (const img of images) {
-      const s = await engine.call('layer.import', { name: basename(img), bytes: readFileSync(img) });
+      const s = await engine.call('layer.import', { name: basename(img), bytes: readInput(img) });
       console.log(`committed edit ${s.headEditId}: ${basename(img)}`);
     }
     engine.close();
@@ -158,9 +175,13 @@ program
   .requiredOption('-o, --out <file>', 'output PNG')
   .action(async (file: string, o: { out: string }) => {
     const engine = cliEngine(program.opts().home);
+    engine.files.allowFile(file); // named on the command line: the user's choice
     await engine.call('project.open', { path: file });
     const r = await engine.call('project.export', {});
-    writeFileSync(o.out, r.png);
+    // Temp file and rename: a killed export leaves the previous file, never a truncated one.
+    const tmp = `${o.out}.${process.pid}.tmp`;
+    writeFileSync(tmp, r.png);
+    renameSync(tmp, o.out);
     engine.close();
     console.log(`wrote ${o.out} (${r.width}×${r.height})`);
   });
@@ -228,6 +249,7 @@ program
     if (!(o.feather >= 0 && o.feather <= MAX_FEATHER)) throw new EngineError('bad_request', `--feather must be 0–${MAX_FEATHER} px`);
     const params = { margin: o.margin, feather: o.feather };
     const progress = (name: string) => (done: number, total: number) => { if (total > 1) console.error(`${name}: region ${done}/${total}`); };
+    if (!statSync(input, { throwIfNoEntry: false })) throw new EngineError('not_found', `${input} does not exist`);
     if (statSync(input).isDirectory()) {
       if (!o.maskDir) throw new EngineError('bad_request', 'folder mode needs --mask-dir');
       mkdirSync(o.out, { recursive: true });
@@ -246,6 +268,8 @@ program
       return;
     }
     if (!o.mask) throw new EngineError('bad_request', 'give --mask (or --mask-dir for a folder of images)');
+    checkFile(input);
+    checkFile(o.mask);
     const r = await inpaintFile(input, o.mask, o.out, run, params, progress(basename(input)));
     console.log(`wrote ${o.out} (${r.width}×${r.height}) with ${model.card.id}`);
   });
@@ -360,7 +384,22 @@ program
     console.log(`${r.resumedFrom ? `resumed at step ${r.resumedFrom}; ` : ''}trained ${r.steps} steps in ${r.seconds.toFixed(0)} s; installed model ${r.modelId}`);
   });
 
+/** A file-system error as a sentence (a folder given for a file is not "EISDIR"). */
+function fsMessage(err: NodeJS.ErrnoException): string | null {
+  const path = err.path ?? 'the path given';
+  switch (err.code) {
+    case 'EISDIR': return `${path} is a folder; a file is expected here`;
+    case 'ENOTDIR': return `${path}: a part of this path is a file, not a folder`;
+    case 'ENOENT': return `${path} does not exist`;
+    case 'EACCES': case 'EPERM': return `${path} cannot be read or written (permission denied)`;
+    case 'ELOOP': return `${path}: too many symbolic links`;
+    case 'ENOSPC': return 'the disk is full';
+    default: return null;
+  }
+}
+
 program.parseAsync().catch((err: unknown) => {
-  console.error(`ganvas: ${err instanceof EngineError || err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof EngineError ? 2 : 1);
+  const fs = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).syscall ? fsMessage(err as NodeJS.ErrnoException) : null;
+  console.error(`ganvas: ${fs ?? (err instanceof EngineError || err instanceof Error ? err.message : String(err))}`);
+  process.exit(err instanceof EngineError || fs ? 2 : 1);
 });

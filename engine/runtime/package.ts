@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { EngineError } from '../api/errors.js';
@@ -90,7 +90,7 @@ export const ModelCard = z.object({
   }),
   metrics: z.record(z.string(), z.unknown()).optional(),
   /** role → file name in the package: mapping, synthesis, generator (z → image, for z-only imports), inpainter, weights. */
-  files: z.partialRecord(z.enum(['mapping', 'synthesis', 'generator', 'inpainter', 'weights']), z.string().regex(/^[\w.-]+$/)),
+  files: z.partialRecord(z.enum(['mapping', 'synthesis', 'generator', 'inpainter', 'weights']), z.string().regex(/^\w[\w.-]*$/, 'a plain file name in the package folder')),
   /** sha256 over the files, role by role in name order: identifies this exact version. */
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
@@ -104,14 +104,60 @@ export function packageHash(files: Record<string, Uint8Array>): string {
   return h.digest('hex');
 }
 
-/** Reads model.json and every file it names; refuses a missing file, a malformed card or a changed file. */
-export function readPackage(dir: string): { card: ModelCard; files: Record<string, Uint8Array> } {
-  const what = basename(dir);
-  const cardPath = join(dir, 'model.json');
-  if (!existsSync(cardPath)) throw new EngineError('bad_model', `${what} is not a model package: it has no model.json`);
+/** The largest file a model package may hold (an ONNX graph or GNVW weights). */
+export const MAX_MODEL_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+const MAX_CARD_BYTES = 1024 * 1024;
+
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
+
+/**
+ * Reads a file of a model package, which must be a plain file: a symlink is refused, not followed (O_NOFOLLOW),
+ * and a FIFO, socket or device is refused without blocking on it (O_NONBLOCK, then fstat of what was opened).
+ * Returns null when nothing is there. `label` names the file in messages (never an internal folder).
+ */
+export function readPlainFile(path: string, label: string, max = MAX_MODEL_FILE_BYTES): Uint8Array | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | NOFOLLOW | NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new EngineError('bad_model', `${label} is a symbolic link; a model package holds plain files only`);
+    if (code === 'EISDIR') throw new EngineError('bad_model', `${label} is a folder where a file was expected`);
+    throw new EngineError('bad_model', `${label} cannot be read (${code ?? 'error'})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new EngineError('bad_model', `${label} is a folder where a file was expected`);
+    if (!st.isFile()) throw new EngineError('bad_model', `${label} is not a plain file (a pipe, socket or device); a model package holds plain files only`);
+    if (st.size > max) throw new EngineError('bad_model', `${label} is larger than the ${Math.floor(max / 1024 / 1024)} MiB limit for a model file`);
+    const out = new Uint8Array(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, out, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    if (off !== st.size) throw new EngineError('bad_model', `${label} changed while it was read`);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads model.json and every file it names; refuses a missing file, a malformed card or a changed file, and any
+ * file that is not a plain file (readPlainFile). `name` is what messages call the package (default: the folder's
+ * name; an import passes the user's own name so that no staging folder is ever named).
+ */
+export function readPackage(dir: string, name = basename(dir)): { card: ModelCard; files: Record<string, Uint8Array> } {
+  const what = name;
+  const cardBytes = readPlainFile(join(dir, 'model.json'), `${what}/model.json`, MAX_CARD_BYTES);
+  if (!cardBytes) throw new EngineError('bad_model', `${what} is not a model package: it has no model.json`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(cardPath, 'utf8'));
+    raw = JSON.parse(Buffer.from(cardBytes).toString('utf8'));
   } catch (err) {
     throw new EngineError('bad_model', `${what}/model.json is not valid JSON (${(err as Error).message})`);
   }
@@ -123,9 +169,9 @@ export function readPackage(dir: string): { card: ModelCard; files: Record<strin
   const card = parsed.data;
   const files: Record<string, Uint8Array> = {};
   for (const [role, file] of Object.entries(card.files)) {
-    const p = join(dir, file);
-    if (!existsSync(p)) throw new EngineError('bad_model', `${what}: model.json names ${file} (${role}) but the file is missing`);
-    files[role] = readFileSync(p);
+    const bytes = readPlainFile(join(dir, file), `${what}/${file}`);
+    if (!bytes) throw new EngineError('bad_model', `${what}: model.json names ${file} (${role}) but the file is missing`);
+    files[role] = bytes;
   }
   const actual = packageHash(files);
   if (actual !== card.hash) throw new EngineError('bad_model', `${what}: the files do not match model.json's hash (a file was changed or damaged)`);

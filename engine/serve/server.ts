@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createDispatcher, decodeFrame, encodeFrame } from '../api/index.js';
+import { createDispatcher, decodeFrame, encodeFrame, limits, type Frame } from '../api/index.js';
 import { Engine } from '../engine.js';
 import { serveStatic } from './static.js';
 
@@ -12,6 +12,8 @@ export interface ServeOptions {
   project?: string;
   home?: string;
   rendererDir: string;
+  /** Folders the user allows projects and training data in, besides the projects folder (`--allow DIR`). */
+  allow?: string[];
   log?: (line: string) => void;
 }
 
@@ -23,7 +25,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_FRAME = 1024 * 1024 * 1024;
+/** One frame carries one request: the contract's request limit, plus room for the frame's envelope. */
+const MAX_FRAME = limits.maxRequestBytes + 64 * 1024;
+
+/**
+ * WebSocket close codes (RFC 6455 §7.4.1) for what a client can get wrong; `ws` closes with them itself on
+ * protocol errors (1002 bad opcode or unmasked frame, 1007 invalid UTF-8, 1009 over maxPayload).
+ */
+const UNSUPPORTED_DATA = 1003;
+
+const toBytes = (data: Buffer | ArrayBuffer | Buffer[]): Uint8Array =>
+  Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 function tokenMatches(expected: Buffer, given: string | null): boolean {
   if (!given) return false;
@@ -48,17 +60,36 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const token = randomBytes(24).toString('base64url');
   const expected = Buffer.from(token);
   let port = opts.port;
-  const engine = new Engine({ host: 'websocket', hostDetail: '', home: opts.home });
+  const engine = new Engine({ host: 'websocket', hostDetail: '', home: opts.home, allow: opts.allow });
   engine.openOrCreate(opts.project);
   const dispatch = createDispatcher(engine.handlers, (err) => log(`internal error: ${String(err)}`));
 
   const http: Server = createServer((req, res) => {
-    if (!hostAllowed(req.headers.host, port)) return void res.writeHead(421).end('wrong host');
-    serveStatic(opts.rendererDir, req, res);
+    try {
+      if (!hostAllowed(req.headers.host, port)) return void res.writeHead(421).end('wrong host');
+      serveStatic(opts.rendererDir, req, res);
+    } catch (err) {
+      // Nothing a request carries may end the process; this is a bug of ours, answered and logged.
+      log(`internal error serving ${JSON.stringify(String(req.url).slice(0, 200))}: ${String(err)}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
+    }
+  });
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
+  wss.on('error', (err) => log(`websocket server error: ${err.message}`));
   http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
     const originOk = !req.headers.origin || hostAllowed(req.headers.origin.replace(/^https?:\/\//, ''), port);
     if (url.pathname !== '/ws' || !hostAllowed(req.headers.host, port) || !originOk || !tokenMatches(expected, url.searchParams.get('token'))) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
@@ -71,23 +102,40 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const clients = new Set<WebSocket>();
   engine.onEvent((n, p) => {
     const bytes = encodeFrame({ t: 'evt', n, p });
-    for (const ws of clients) ws.send(bytes);
+    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(bytes);
   });
+  const reply = (ws: WebSocket, f: Frame) => {
+    if (ws.readyState !== ws.OPEN) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(f);
+    } catch (err) {
+      log(`internal error encoding a reply: ${String(err)}`);
+      bytes = encodeFrame({ t: 'res', id: f.t === 'res' ? f.id : -1, ok: false, e: { code: 'internal', message: 'the reply could not be encoded' } });
+    }
+    ws.send(bytes, (err) => { if (err) log(`could not send a reply: ${err.message}`); });
+  };
   wss.on('connection', (ws) => {
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
+    // A protocol error (frame over the limit, invalid UTF-8, reserved opcode, unmasked frame) ends this
+    // connection with its close code (ws sends it); without this handler it would end the process.
+    ws.on('error', (err) => log(`closed a connection: ${err.message}`));
     ws.on('message', async (data, isBinary) => {
-      let frame;
+      let frame: Frame;
       try {
-        if (!isBinary) throw new Error('text frames are not part of the protocol');
-        frame = decodeFrame(new Uint8Array(data as Buffer));
-        if (frame.t !== 'call' || typeof frame.id !== 'number') throw new Error('expected a call frame');
+        if (!isBinary) {
+          ws.close(UNSUPPORTED_DATA, 'text frames are not part of the protocol');
+          return;
+        }
+        frame = decodeFrame(toBytes(data));
+        if (frame.t !== 'call' || typeof frame.id !== 'number' || !Number.isSafeInteger(frame.id)) throw new Error('expected a call frame');
       } catch (err) {
-        ws.send(encodeFrame({ t: 'res', id: -1, ok: false, e: { code: 'bad_request', message: `malformed frame: ${(err as Error).message}` } }));
+        reply(ws, { t: 'res', id: -1, ok: false, e: { code: 'bad_request', message: `malformed frame: ${(err as Error).message}` } });
         return;
       }
       const out = await dispatch(frame.m, frame.p);
-      ws.send(encodeFrame(out.ok ? { t: 'res', id: frame.id, ok: true, r: out.r } : { t: 'res', id: frame.id, ok: false, e: out.e }));
+      reply(ws, out.ok ? { t: 'res', id: frame.id, ok: true, r: out.r } : { t: 'res', id: frame.id, ok: false, e: out.e });
     });
   });
 

@@ -27,8 +27,20 @@ export const CSP = [
 
 /** Serves the built renderer; anything outside `root` is a 404, never a file. */
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const rel = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed');
+    return;
+  }
+  let pathname: string;
+  try {
+    // A malformed escape (`GET /%`) or a NUL byte is a bad request, never an exception: this runs before the token check.
+    pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (pathname.includes('\0')) throw new Error('NUL in path');
+  } catch {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+    return;
+  }
+  const rel = normalize(pathname).replace(/^([/\\])+/, '');
   const file = join(root, rel === '' ? 'index.html' : rel);
   if (!file.startsWith(root + sep) && file !== root) {
     res.writeHead(404).end();
@@ -48,5 +60,9 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-cache',
   });
-  createReadStream(path).pipe(res);
+  if (req.method === 'HEAD') return void res.end();
+  const stream = createReadStream(path);
+  // A file that vanished or cannot be read after the stat ends this response, not the process.
+  stream.on('error', () => res.destroy());
+  stream.pipe(res);
 }

@@ -1,5 +1,6 @@
 import type { EventName, EventPayload, Handlers, MethodName, ProjectState } from '../api/index.js';
 import { EngineError } from '../api/errors.js';
+import type { FileAccessPolicy } from '../files/policy.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { ModelRegistry } from '../runtime/registry.js';
 import type { DocState, Op } from '../store/ops.js';
@@ -42,6 +43,8 @@ export interface EngineContext {
   readonly home: string;
   readonly project: OpenProject;
   readonly registry: ModelRegistry;
+  /** Every path a request names goes through this (docs/ARCHITECTURE.md, "Security"). */
+  readonly files: FileAccessPolicy;
   readonly jobs: JobQueue;
   emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
   /** Announces a new document state to every client and returns it (the reply of an editing method). */

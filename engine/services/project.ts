@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { ProjectState } from '../api/index.js';
 import { EngineError } from '../api/errors.js';
+import { checkDocumentSize } from '../api/index.js';
 import { compositeLayers, decodeRgba, encodePng } from '../image/composite.js';
 import { defaultProjectPath, projectsDir } from '../paths.js';
 import { RecentProjects } from '../recent.js';
@@ -46,11 +47,16 @@ export class ProjectService {
     }
   }
 
+  recentPaths(): string[] {
+    return this.recent.list().map((r) => r.path);
+  }
+
   /** The composite of the visible layers as PNG, as a job with progress. */
   export(): Promise<{ png: Uint8Array; width: number; height: number }> {
     return this.ctx.jobs.run('export', async (job) => {
       const store = this.ctx.project.get();
       const { width, height, layers } = store.state();
+      checkDocumentSize(width, height); // before allocating the composite
       let done = 0;
       const rgba = await compositeLayers(width, height, layers, {
         rgba: async (hash) => {
@@ -64,8 +70,8 @@ export class ProjectService {
   }
 
   readonly handlers: ServiceHandlers<'project.create' | 'project.open' | 'project.recent' | 'project.state' | 'project.export'> = {
-    'project.create': (r) => this.create(r.name, r.width, r.height, r.path),
-    'project.open': (r) => this.open(r.path),
+    'project.create': (r) => this.create(r.name, r.width, r.height, r.path === undefined ? undefined : this.ctx.files.project(r.path, 'create')),
+    'project.open': (r) => this.open(this.ctx.files.project(r.path, 'open')),
     'project.recent': () => this.recent.list(),
     'project.state': () => this.ctx.project.get().state(),
     'project.export': () => this.export(),

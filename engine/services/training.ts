@@ -73,7 +73,7 @@ export class TrainingService {
 
   readonly handlers: ServiceHandlers<'train.start'> = {
     'train.start': async (r) => {
-      const { jobId, modelId, runDir } = await this.start(r);
+      const { jobId, modelId, runDir } = await this.start({ ...r, dataDir: this.ctx.files.dataDir(r.dataDir) });
       return { jobId, modelId, runDir };
     },
   };
