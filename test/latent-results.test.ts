@@ -462,7 +462,7 @@ describe('refusals that keep results right (each was a plausible wrong result be
       writePackage(join(shipped, id), { id, name: id, licence: 'CC0-1.0', data: 'none', provenance: { source: 'shipped', parent: null } }, { kind: 'generator', G: tinyGenerator(seed) });
     }
     e2 = new Engine({ host: 'cli', hostDetail: 'test', home: home2, shippedModels: shipped });
-    await e2.call('project.create', { name: 'q', width: 256, height: 256, path: join(home2, 'q.ganvas') });
+    await e2.call('project.create', { name: 'q', width: 256, height: 256, path: 'q.ganvas' }); // in the library folder
   }, 60_000);
   afterAll(() => {
     e2?.close();

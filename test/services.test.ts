@@ -24,7 +24,7 @@ describe('the composition root', () => {
   it('calls go through the dispatcher: requests are validated and defaults applied, errors thrown as EngineError', async () => {
     const home = tempDir();
     const engine = new Engine({ host: 'cli', hostDetail: 'test', home });
-    const s = await engine.call('project.create', { name: 'P', path: join(home, 'p.ganvas') });
+    const s = await engine.call('project.create', { name: 'P', path: 'p.ganvas' }); // in the library folder: a page may name no other place
     expect([s.width, s.height]).toEqual([1280, 800]); // the contract's defaults, not the handler's
     await expect(engine.call('project.create', { name: '' })).rejects.toMatchObject({ code: 'bad_request' });
     await expect(engine.call('layer.delete', { id: 'nope' })).rejects.toMatchObject({ code: 'not_found' });
@@ -34,7 +34,7 @@ describe('the composition root', () => {
   it('re-renders through the registry of op kinds: an ordinary edit has nothing to compute', async () => {
     const home = tempDir();
     const engine = new Engine({ host: 'cli', hostDetail: 'test', home });
-    await engine.call('project.create', { name: 'P', width: 64, height: 64, path: join(home, 'p.ganvas') });
+    await engine.call('project.create', { name: 'P', width: 64, height: 64, path: 'p.ganvas' }); // in the library folder: a page may name no other place
     const s = await engine.call('layer.import', { name: 'a.png', bytes: await makePng(16, 16, 1) });
     await expect(engine.call('history.rerender', { editId: s.headEditId! })).rejects.toThrow(/\(layer\.add\) has nothing to compute/);
     engine.close();

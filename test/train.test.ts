@@ -144,14 +144,14 @@ describe('fine-tuning in a worker thread', () => {
     const engine = new Engine({ host: 'cli', hostDetail: 'test', home, shippedModels: join(home, 'none') });
     const events: { event: string; payload: any }[] = [];
     engine.onEvent((event, payload) => events.push({ event, payload }));
-    const t0 = Date.now();
     const dataDir = await imageFolder();
     engine.files.allowFolder(dataDir); // a folder the user chose (engine/files/policy.ts)
+    const t0 = Date.now();
     const started = await engine.handlers['train.start']({ modelId: 'tiny', dataDir, kimg: 0.016, batch: 4, seed: 0 });
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(started.modelId).toMatch(/^tiny-ft-/);
     // One run at a time: a second click on Train is refused while the first runs.
-    await expect(engine.call('train.start', { modelId: 'tiny', dataDir: await imageFolder(), kimg: 0.016 })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(engine.call('train.start', { modelId: 'tiny', dataDir, kimg: 0.016 })).rejects.toMatchObject({ code: 'conflict' });
     await new Promise<void>((resolve, reject) => engine.onEvent((event, p: any) => {
       if (event === 'job.state' && p.id === started.jobId && p.state === 'done') resolve();
       if (event === 'job.state' && p.id === started.jobId && p.state === 'failed') reject(new Error(p.error));
@@ -160,8 +160,8 @@ describe('fine-tuning in a worker thread', () => {
     expect(progress.some((e) => /img\/s · G [\d.-]+ · D [\d.-]+/.test(e.payload.message))).toBe(true);
     expect((await engine.handlers['models.list']({})).map((m) => m.id)).toContain(started.modelId);
     // Resume continues the same run: same id and folder, from its last checkpoint rather than step 0.
-    await expect(engine.call('train.start', { modelId: 'tiny', dataDir: await imageFolder(), kimg: 0.016, resume: 'tiny-ft-nothing' })).rejects.toThrow(/no run tiny-ft-nothing to resume/);
-    const again = await engine.training.start({ modelId: 'tiny', dataDir: await imageFolder(), kimg: 0.032, batch: 4, seed: 0, resume: started.modelId });
+    await expect(engine.call('train.start', { modelId: 'tiny', dataDir, kimg: 0.016, resume: 'tiny-ft-nothing' })).rejects.toThrow(/no run tiny-ft-nothing to resume/);
+    const again = await engine.training.start({ modelId: 'tiny', dataDir, kimg: 0.032, batch: 4, seed: 0, resume: started.modelId });
     expect([again.modelId, again.runDir]).toEqual([started.modelId, started.runDir]);
     const resumed = await again.result;
     expect(resumed.resumedFrom).toBeGreaterThan(0);

@@ -39,7 +39,7 @@ const roundingArg = (v: string) => {
 interface ImportFlags {
   id?: string; name?: string; licence?: string; resolution?: number;
   imageRange?: Range; maskHole?: number; outputRange?: Range; outputRounding?: 'round' | 'truncate'; eraseHole?: boolean;
-  size?: number; multiple?: number; maxSide?: number;
+  size?: number; multiple?: number; maxSide?: number; class?: number;
 }
 
 /** Reads a file named on the command line, saying so plainly when it is a folder or missing. */
@@ -216,6 +216,7 @@ models
   .option('--size <px>', 'inpainter: the one square size it runs at', int)
   .option('--multiple <n>', 'inpainter: working sizes are multiples of this', int)
   .option('--max-side <px>', 'inpainter: the longest side a crop is run at', int)
+  .option('--class <n>', 'class-conditional StyleGAN: the class the imported generator draws', int)
   .action(async (path: string, o: ImportFlags) => {
     const engine = cliEngine(program.opts().home);
     const io = { imageRange: o.imageRange, maskHole: o.maskHole, outputRange: o.outputRange, outputRounding: o.outputRounding, eraseHole: o.eraseHole, size: o.size, multiple: o.multiple, maxSide: o.maxSide };
@@ -225,7 +226,7 @@ models
       return typeof v === 'boolean' ? (v ? flag : flag.replace('--', '--no-')) : `${flag} ${Array.isArray(v) ? v.join('..') : v}`;
     });
     const m = await engine.models.importPath(resolve(path), {
-      id: o.id, name: o.name, licence: o.licence, resolution: o.resolution, io,
+      id: o.id, name: o.name, licence: o.licence, resolution: o.resolution, io, classIndex: o.class,
       command: ['ganvas models import', basename(path), ...told].join(' '),
     });
     console.log(`installed ${m.id} (${m.kind}, ${m.resolution} px, ${m.hash.slice(0, 12)})`);

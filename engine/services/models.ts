@@ -66,17 +66,18 @@ export class ModelsService {
    * rosinality .pt) read without executing anything and converted to ONNX (engine/import) before the
    * registry's own checks.
    */
-  async importPath(path: string, opts: ImportOptions = {}): Promise<ModelInfo> {
+  async importPath(path: string, opts: ImportOptions & { classIndex?: number } = {}): Promise<ModelInfo> {
+    const { classIndex, ...registryOpts } = opts;
     let info: ModelInfo;
     if (isStyleGanCheckpointFile(path)) {
       const scratch = this.scratch();
       try {
-        const card = await importStyleGanCheckpoint(path, join(scratch, 'package'), { id: opts.id, name: opts.name, licence: opts.licence });
-        info = await this.ctx.registry.import(join(scratch, 'package'), { ...opts, id: card.id });
+        const card = await importStyleGanCheckpoint(path, join(scratch, 'package'), { id: opts.id, name: opts.name, licence: opts.licence, classIndex });
+        info = await this.ctx.registry.import(join(scratch, 'package'), { id: card.id, command: opts.command });
       } finally {
         rmSync(scratch, { recursive: true, force: true });
       }
-    } else info = await this.ctx.registry.import(path, opts);
+    } else info = await this.ctx.registry.import(path, registryOpts);
     this.registerAll();
     return info;
   }
