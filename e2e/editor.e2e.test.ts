@@ -151,4 +151,82 @@ describe('the editor keeps the view, the keys and the panels as users expect (is
       await served.stop();
     }
   });
+
+  it('undoes and redoes from a focused slider, inverts the mask with Ctrl+Shift+I (not the file picker), folds panels, lists commands in the menu', async () => {
+    const home = tempDir();
+    const { page, served, errors } = await open(home);
+    let fileChoosers = 0;
+    page.on('filechooser', () => fileChoosers++);
+    try {
+      await dropPng(page, 'photo.png', await makePng(320, 240, 5));
+      const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+
+      // Opacity to about 50% by clicking the slider: it keeps the focus, and Ctrl+Z / Ctrl+Shift+Z still work.
+      const opacity = page.locator('[data-testid=layer-opacity]');
+      await opacity.click();
+      await expect.poll(async () => (await layer(page)).opacity).toBeCloseTo(0.5, 1);
+      expect(await focused()).toBe('layer-opacity');
+      await page.keyboard.press('Control+z');
+      await expect.poll(async () => (await layer(page)).opacity).toBe(1);
+      await page.keyboard.press('Control+Shift+Z');
+      await expect.poll(async () => (await layer(page)).opacity).toBeCloseTo(0.5, 1);
+      await page.keyboard.press('Control+y');
+      await page.keyboard.press('Control+z');
+      await expect.poll(async () => (await layer(page)).opacity).toBe(1);
+      expect(await focused()).toBe('layer-opacity');
+
+      // Tool keys work from a slider too; a rectangle mask, then Ctrl+Shift+I from the focused brush-size slider.
+      await page.keyboard.press('m');
+      await expect.poll(() => page.locator('[data-testid=canvas]').getAttribute('data-tool')).toBe('rect');
+      const box = (await page.locator('[data-testid=canvas]').boundingBox())!;
+      const v = await view(page);
+      const at = (x: number, y: number) => [Math.round(box.x + v.x + x * v.scale), Math.round(box.y + v.y + y * v.scale)] as const;
+      await page.mouse.move(...at(40.5, 30.5));
+      await page.mouse.down();
+      await page.mouse.move(...at(100.5, 90.5), { steps: 4 });
+      await page.mouse.up();
+      const n = await maskPixels(page);
+      expect(n).toBeGreaterThan(3000);
+      await page.locator('[data-testid=brush-size]').click();
+      expect(await focused()).toBe('brush-size');
+      await page.keyboard.press('Control+Shift+I');
+      await expect.poll(() => maskPixels(page)).toBe(320 * 240 - n);
+      await page.keyboard.press('Control+z');
+      await expect.poll(() => maskPixels(page)).toBe(n);
+      await page.keyboard.press('Control+Shift+Z');
+      await expect.poll(() => maskPixels(page)).toBe(320 * 240 - n);
+      expect(fileChoosers).toBe(0);
+
+      // Tooltips and the menu read the command table.
+      expect(await page.locator('[data-testid=mask-invert]').getAttribute('data-tip')).toBe('Invert mask  (Ctrl+Shift+I)');
+      expect(await page.locator('[data-testid=undo]').getAttribute('data-tip')).toBe('Undo mask change  (Ctrl+Z)');
+      await page.locator('[data-testid=menu]').click();
+      const item = page.locator('[data-testid=menu-list] [data-command="mask.invert"]');
+      expect(await item.textContent()).toBe('Invert maskCtrl+Shift+I');
+      await item.click();
+      await expect.poll(() => maskPixels(page)).toBe(n);
+      await expect.poll(() => page.locator('[data-testid=menu-list]').count()).toBe(0);
+
+      // Panels fold away and come back; the state survives a reload.
+      await page.locator('[data-testid=fold-props]').click();
+      await expect.poll(() => page.locator('[data-testid=panel-props]').getAttribute('data-open')).toBe('false');
+      expect(await page.locator('[data-testid=layer-opacity]').count()).toBe(0);
+      await page.reload();
+      await page.locator('[data-testid=layer]').first().waitFor();
+      expect(await page.locator('[data-testid=panel-props]').getAttribute('data-open')).toBe('false');
+      await page.locator('[data-testid=fold-props]').click();
+      await expect.poll(() => page.locator('[data-testid=layer-opacity]').count()).toBe(1);
+
+      // Ctrl+I (no Shift) is the import picker.
+      await page.locator('body').click({ position: { x: 5, y: 400 } });
+      const chooser = page.waitForEvent('filechooser');
+      await page.keyboard.press('Control+i');
+      await chooser;
+      expect(fileChoosers).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await served.stop();
+    }
+  });
 });
