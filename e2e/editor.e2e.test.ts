@@ -229,4 +229,143 @@ describe('the editor keeps the view, the keys and the panels as users expect (is
       await served.stop();
     }
   });
+
+  it('latent studio: typed and stepped seeds, samples placed apart, ±3σ sliders, undo from a direction slider, compare shows the previous state, directions follow the project', async () => {
+    const home = tempDir();
+    const { page, served, errors } = await open(home);
+    try {
+      const samples = page.locator('[data-testid=sample]');
+      await expect.poll(() => samples.count(), { timeout: 30_000 }).toBe(8);
+
+      // Type a seed; step back and forth a page of 8.
+      await page.locator('[data-testid=seed-input]').fill('42');
+      await page.locator('[data-testid=seed-input]').press('Enter');
+      await expect.poll(() => samples.first().getAttribute('data-seed'), { timeout: 20_000 }).toBe('42');
+      await page.locator('[data-testid=seed-prev]').click();
+      await expect.poll(() => samples.first().getAttribute('data-seed'), { timeout: 20_000 }).toBe('34');
+      await page.locator('[data-testid=more-samples]').click();
+      await expect.poll(() => samples.first().getAttribute('data-seed'), { timeout: 20_000 }).toBe('42');
+      expect(await page.locator('[data-testid=seed-input]').inputValue()).toBe('42');
+
+      // Three samples and a variation: four layers, no two at the same spot, all inside the document.
+      const layers = page.locator('[data-testid=layer]');
+      for (const [i, seed] of [42, 43, 44].entries()) {
+        await page.locator(`[data-testid=sample][data-seed="${seed}"]`).dblclick();
+        await expect.poll(() => layers.count(), { timeout: 20_000 }).toBe(i + 1);
+      }
+      await page.locator('[data-testid=variations]').click();
+      await expect.poll(() => page.locator('[data-testid=variation]').count(), { timeout: 20_000 }).toBe(4);
+      await page.locator('[data-testid=variation]').first().click();
+      await expect.poll(() => layers.count(), { timeout: 20_000 }).toBe(4);
+      const spots = () => layers.evaluateAll((els) => els.map((e) => ['x', 'y', 'width', 'height'].map((k) => Number(e.getAttribute(`data-${k}`)))));
+      await expect.poll(async () => new Set((await spots()).map(([x, y]) => `${x},${y}`)).size, { timeout: 10_000 }).toBe(4);
+      const size = await page.locator('[data-testid=status]').textContent();
+      const [W, H] = size!.match(/(\d+)×(\d+)/)!.slice(1).map(Number) as [number, number];
+      for (const [x, y, w, h] of await spots()) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(y).toBeGreaterThanOrEqual(0);
+        expect(x + w).toBeLessThanOrEqual(W);
+        expect(y + h).toBeLessThanOrEqual(H);
+      }
+
+      // The selected (top) layer's pixels on the canvas, on a 7×7 grid inside it.
+      const top = layers.first();
+      const onCanvas = async () => {
+        const v = await view(page);
+        const [x, y, w, h] = (await spots())[0]!;
+        return page.evaluate(({ x0, y0, s }) => {
+          const g = document.querySelector<HTMLCanvasElement>('[data-testid=canvas] canvas')!.getContext('2d')!;
+          const out: number[] = [];
+          for (let j = 1; j < 8; j++) for (let i = 1; i < 8; i++) out.push(...g.getImageData(Math.round(x0 + (s * i) / 8), Math.round(y0 + (s * j) / 8), 1, 1).data.slice(0, 3));
+          return out.join(',');
+        }, { x0: v.x + x * v.scale, y0: v.y + y * v.scale, s: Math.min(w, h) * v.scale });
+      };
+      // Drawn once most of the grid is no longer the empty document's checkerboard.
+      const checker = (px: string) => (px.match(/(?:^|,)(?:58,58,64|46,46,51)(?=,|$)/g) ?? []).length;
+      await expect.poll(async () => checker(await onCanvas()), { timeout: 10_000 }).toBeLessThan(10);
+      const placed = await onCanvas();
+
+      // Directions: sliders run ±3σ by default, further on request.
+      await page.locator('[data-testid=find-ganspace]').click();
+      const sliders = page.locator('[data-testid=direction-slider]');
+      await expect.poll(() => sliders.count(), { timeout: 30_000 }).toBe(5);
+      expect([await sliders.first().getAttribute('min'), await sliders.first().getAttribute('max')]).toEqual(['-3', '3']);
+      await page.locator('[data-testid=slider-range]').selectOption('5');
+      expect(await sliders.first().getAttribute('max')).toBe('5');
+      await page.locator('[data-testid=slider-range]').selectOption('3');
+      await page.locator('[data-testid=show-extremes]').click();
+      await expect.poll(() => page.locator('[data-testid=extreme]').count(), { timeout: 30_000 }).toBe(10);
+      expect((await page.locator('[data-testid=extreme]').first().boundingBox())!.width).toBeGreaterThanOrEqual(44);
+
+      // Drag the first slider: one edit; the layer keeps its id and gets new pixels.
+      const hash = await top.getAttribute('data-asset');
+      const undoLabel = () => page.locator('[data-testid=undo]').getAttribute('aria-label');
+      const labelBefore = await undoLabel();
+      const slider = sliders.first();
+      await slider.scrollIntoViewIfNeeded();
+      const sb = (await slider.boundingBox())!;
+      await page.mouse.move(sb.x + sb.width / 2, sb.y + sb.height / 2);
+      await page.mouse.down();
+      for (let i = 1; i <= 12; i++) await page.mouse.move(sb.x + sb.width / 2 + i * (sb.width / 28), sb.y + sb.height / 2);
+      await page.mouse.up();
+      await expect.poll(undoLabel, { timeout: 20_000 }).toMatch(/^Undo GANSpace 1 \(coarse\) \+[\d.]+σ/);
+      const edited = await top.getAttribute('data-asset');
+      expect(edited).not.toBe(hash);
+      await expect.poll(onCanvas, { timeout: 10_000 }).not.toBe(placed);
+      const after = await onCanvas();
+
+      // Undo and redo with the focus still on the direction slider.
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('direction-slider');
+      await page.keyboard.press('Control+z');
+      await expect.poll(() => top.getAttribute('data-asset')).toBe(hash);
+      expect(await undoLabel()).toBe(labelBefore);
+      await page.keyboard.press('Control+Shift+Z');
+      await expect.poll(() => top.getAttribute('data-asset')).toBe(edited);
+
+      // Hold \ : the canvas shows the layer as it was before the slider edit (not the layers under it).
+      await page.keyboard.down('Backslash');
+      await expect.poll(() => page.locator('[data-testid=canvas]').getAttribute('data-compare')).toBe('previous');
+      await expect.poll(onCanvas, { timeout: 10_000 }).toBe(placed);
+      await page.screenshot({ path: join(shots, 'compare-latent.png') });
+      await page.keyboard.up('Backslash');
+      await expect.poll(onCanvas).toBe(after);
+
+      // Undo from the focused ψ slider.
+      await page.locator('[data-testid=latent-psi]').click();
+      await page.keyboard.press('Control+z');
+      await expect.poll(() => top.getAttribute('data-asset')).toBe(hash);
+      await page.keyboard.press('Control+Shift+Z');
+      await expect.poll(() => top.getAttribute('data-asset')).toBe(edited);
+      await page.screenshot({ path: join(shots, 'latent-panel.png') });
+
+      // Another project: no sliders from the last one; directions found there are its own and work.
+      const first = await page.locator('[data-testid=status] .path').textContent();
+      await page.keyboard.press('Control+o');
+      await page.locator('[data-testid=new-name]').fill('second');
+      await page.locator('[data-testid=create-project]').click();
+      await expect.poll(() => page.locator('[data-testid=project-name]').textContent()).toBe('second');
+      await expect.poll(() => layers.count()).toBe(0);
+      await samples.first().dblclick();
+      await expect.poll(() => layers.count(), { timeout: 20_000 }).toBe(1);
+      await page.locator('[data-testid=find-sefa]').waitFor();
+      expect(await sliders.count()).toBe(0);
+      await page.locator('[data-testid=find-sefa]').click();
+      await expect.poll(() => sliders.count(), { timeout: 30_000 }).toBe(5);
+      const s2 = (await sliders.first().boundingBox())!;
+      await page.mouse.click(s2.x + s2.width * 0.7, s2.y + s2.height / 2);
+      await expect.poll(undoLabel, { timeout: 20_000 }).toMatch(/^Undo SeFa 1/);
+      await expect.poll(() => page.locator('[data-testid=toast-error]').count()).toBe(0);
+
+      // Back to the first project: its own five GANSpace directions.
+      await page.keyboard.press('Control+o');
+      await page.locator(`[data-testid=recent-project][data-path="${first}"]`).click();
+      await expect.poll(() => page.locator('[data-testid=project-name]').textContent()).toBe('editor');
+      await expect.poll(() => sliders.count(), { timeout: 20_000 }).toBe(5);
+      expect(await page.locator('[data-testid=panel-latent-edit] .slider span').first().textContent()).toMatch(/^GANSpace 1/);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await served.stop();
+    }
+  });
 });
