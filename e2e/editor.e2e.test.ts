@@ -257,11 +257,13 @@ describe('the editor keeps the view, the keys and the panels as users expect (is
       await expect.poll(() => page.locator('[data-testid=variation]').count(), { timeout: 20_000 }).toBe(4);
       await page.locator('[data-testid=variation]').first().click();
       await expect.poll(() => layers.count(), { timeout: 20_000 }).toBe(4);
-      const spots = () => layers.evaluateAll((els) => els.map((e) => ['x', 'y', 'width', 'height'].map((k) => Number(e.getAttribute(`data-${k}`)))));
+      const spots = () => layers.evaluateAll((els) => els.map((e) => ['x', 'y', 'width', 'height'].map((k) => Number(e.getAttribute(`data-${k}`))) as [number, number, number, number]));
       await expect.poll(async () => new Set((await spots()).map(([x, y]) => `${x},${y}`)).size, { timeout: 10_000 }).toBe(4);
       const size = await page.locator('[data-testid=status]').textContent();
       const [W, H] = size!.match(/(\d+)×(\d+)/)!.slice(1).map(Number) as [number, number];
-      for (const [x, y, w, h] of await spots()) {
+      const rects = await spots();
+      for (const [i, [x, y, w, h]] of rects.entries()) {
+        for (const [X, Y, Wd, Ht] of rects.slice(i + 1)) expect(Math.min(x + w, X + Wd) <= Math.max(x, X) || Math.min(y + h, Y + Ht) <= Math.max(y, Y), `${[x, y]} overlaps ${[X, Y]}`).toBe(true);
         expect(x).toBeGreaterThanOrEqual(0);
         expect(y).toBeGreaterThanOrEqual(0);
         expect(x + w).toBeLessThanOrEqual(W);
@@ -296,6 +298,10 @@ describe('the editor keeps the view, the keys and the panels as users expect (is
       await page.locator('[data-testid=show-extremes]').click();
       await expect.poll(() => page.locator('[data-testid=extreme]').count(), { timeout: 30_000 }).toBe(10);
       expect((await page.locator('[data-testid=extreme]').first().boundingBox())!.width).toBeGreaterThanOrEqual(44);
+      // Hover enlarges a preview to 192 px beside the panel.
+      await page.locator('[data-testid=extreme]').first().hover();
+      await expect.poll(async () => (await page.locator('[data-testid=zoom-preview]').boundingBox())?.width).toBe(192);
+      await page.screenshot({ path: join(shots, 'latent-hover.png') });
 
       // Drag the first slider: one edit; the layer keeps its id and gets new pixels.
       const hash = await top.getAttribute('data-asset');

@@ -335,24 +335,36 @@ export class Editor {
   }
 
   /**
-   * Where a newly placed sample goes: the engine centres it; if that spot is taken (a layer already starts
-   * within a few pixels of it), the next free step of a cascade down and right, within the document.
+   * Where a newly placed sample goes. The engine centres it; if that covers another sample (any visible layer
+   * up to half the document's area: a background photo does not count), the nearest free cell of a grid of
+   * sample-sized cells around the centre, within the document; if none is free, the next step of a cascade,
+   * so no two start at the same spot.
    */
   private freeSpot(w: number, h: number, ignore: string): { x: number; y: number } | null {
     const p = this.project!;
-    const others = p.layers.filter((l) => l.id !== ignore && l.visible);
+    const others = p.layers.filter((l) => l.id !== ignore && l.visible && l.width * l.height <= (p.width * p.height) / 2);
     const maxX = Math.max(0, p.width - w), maxY = Math.max(0, p.height - h);
     const cx = Math.round((p.width - w) / 2), cy = Math.round((p.height - h) / 2);
-    const step = Math.max(16, Math.round(Math.min(w, h) / 6));
-    const taken = (x: number, y: number) => others.some((l) => Math.abs(l.x - x) < step / 2 && Math.abs(l.y - y) < step / 2);
-    if (!taken(cx, cy)) return null;
-    const spots: { x: number; y: number }[] = [];
-    const nx = Math.floor(maxX / step), ny = Math.floor(maxY / step);
-    // A cascade from the centre, then diagonals from the document's top-left, then a grid: the first free spot.
-    for (let k = 1; k <= Math.max(nx, ny); k++) spots.push({ x: cx + k * step, y: cy + k * step }, { x: cx - k * step, y: cy + k * step }, { x: cx + k * step, y: cy - k * step }, { x: cx - k * step, y: cy - k * step });
-    for (let j = 0; j <= ny; j++) for (let i = 0; i <= nx; i++) spots.push({ x: i * step, y: j * step });
-    const inside = spots.filter((s) => (p.width >= w ? s.x >= 0 && s.x <= maxX : s.x === cx) && (p.height >= h ? s.y >= 0 && s.y <= maxY : s.y === cy));
-    return inside.find((s) => !taken(s.x, s.y)) ?? null;
+    const overlap = (x: number, y: number, l: { x: number; y: number; width: number; height: number }) =>
+      Math.max(0, Math.min(x + w, l.x + l.width) - Math.max(x, l.x)) * Math.max(0, Math.min(y + h, l.y + l.height) - Math.max(y, l.y));
+    const covers = (x: number, y: number) => others.some((l) => overlap(x, y, l) > 0.1 * Math.min(w * h, l.width * l.height));
+    if (!covers(cx, cy)) return null;
+    const gap = 8;
+    const cells: { x: number; y: number; d: number }[] = [];
+    for (let j = -8; j <= 8; j++) for (let i = -8; i <= 8; i++) {
+      const x = cx + i * (w + gap), y = cy + j * (h + gap);
+      if (x >= 0 && y >= 0 && x <= maxX && y <= maxY) cells.push({ x, y, d: Math.hypot(i * (w + gap), j * (h + gap)) });
+    }
+    cells.sort((a, b) => a.d - b.d);
+    const free = cells.find((c) => !covers(c.x, c.y));
+    if (free) return { x: free.x, y: free.y };
+    const step = Math.max(16, Math.round(Math.min(w, h) / 8));
+    const startsAt = (x: number, y: number) => others.some((l) => Math.abs(l.x - x) < step / 2 && Math.abs(l.y - y) < step / 2);
+    for (let k = 1; k < 200; k++) {
+      const x = Math.min(maxX, Math.max(0, cx + ((k * step) % Math.max(step, maxX - cx + 1)))), y = Math.min(maxY, Math.max(0, cy + ((k * step) % Math.max(step, maxY - cy + 1))));
+      if (!startsAt(x, y)) return { x, y };
+    }
+    return null;
   }
 
   /** Places a generated layer (seed, variation, analogy, projection) and moves it off any layer already there. */
