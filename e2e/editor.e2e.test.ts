@@ -175,6 +175,18 @@ describe('the editor keeps the view, the keys and the panels as users expect (is
       await expect.poll(async () => (await layer(page)).opacity).toBe(1);
       expect(await focused()).toBe('layer-opacity');
 
+      // Space-drag pans from the focused slider too, and leaves the slider's value alone.
+      const cbox = (await page.locator('[data-testid=canvas]').boundingBox())!;
+      const v0 = await view(page);
+      await page.keyboard.down('Space');
+      await page.mouse.move(cbox.x + 300, cbox.y + 300);
+      await page.mouse.down();
+      await page.mouse.move(cbox.x + 350, cbox.y + 320, { steps: 5 });
+      await page.mouse.up();
+      await page.keyboard.up('Space');
+      await expect.poll(async () => (await view(page)).x).toBeCloseTo(v0.x + 50, 0);
+      expect((await layer(page)).opacity).toBe(1);
+
       // Tool keys work from a slider too; a rectangle mask, then Ctrl+Shift+I from the focused brush-size slider.
       await page.keyboard.press('m');
       await expect.poll(() => page.locator('[data-testid=canvas]').getAttribute('data-tool')).toBe('rect');

@@ -53,4 +53,29 @@ describe('fine-tuning from the editor', () => {
     await page.close();
     await served.stop();
   });
+
+  it('cancels a running fine-tune from the jobs tray; Train comes back on', async () => {
+    const data = tempDir();
+    for (let i = 0; i < 4; i++) {
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 60 * i, g: 90, b: 180 - 30 * i } } }).png().toFile(join(data, `img${i}.png`));
+    }
+    const home = tempDir();
+    const served = await startServe(home, join(home, 'cancel.ganvas'));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(served.url);
+    await page.locator('[data-testid=sample]').first().waitFor({ timeout: 30_000 });
+    const train = page.locator('[data-testid=train-start]');
+    await page.locator('[data-testid=train-dir]').fill(data);
+    await page.locator('[data-testid=train-kimg]').fill('50');
+    await train.click();
+    const job = page.locator('[data-testid=job][data-kind=train]');
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    expect(await train.isDisabled()).toBe(true);
+    await page.locator('[data-testid=job-cancel-train]').click();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    await expect.poll(() => train.isDisabled()).toBe(false);
+    await expect.poll(() => page.locator('[data-testid=toast-error]').allTextContents()).toContainEqual(expect.stringMatching(/cancel/));
+    await page.close();
+    await served.stop();
+  });
 });

@@ -88,6 +88,17 @@ export type CommandId = (typeof COMMANDS)[number]['id'];
 
 const byId = new Map<string, CommandSpec>(COMMANDS.map((c) => [c.id, c]));
 
+// One chord, one command: a clash is a bug in this table, caught when the app loads.
+{
+  const seen = new Map<string, string>();
+  for (const c of COMMANDS as readonly CommandSpec[]) {
+    for (const k of c.keys ?? []) {
+      if (seen.has(k)) throw new Error(`commands: ${k} is bound to both ${seen.get(k)} and ${c.id}`);
+      seen.set(k, c.id);
+    }
+  }
+}
+
 export function command(id: CommandId): CommandSpec {
   return byId.get(id)!;
 }
@@ -118,11 +129,17 @@ export function chord(e: KeyboardEvent): string {
  * keeps plain keys (type-ahead). Sliders, checkboxes and buttons keep none of the table's chords, so Ctrl+Z
  * right after moving a slider undoes.
  */
+/** A field that takes typed text (where Ctrl+Z, Space and letters belong to the field). */
+export function isTextEntry(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement) return true;
+  return target instanceof HTMLInputElement && !['range', 'checkbox', 'radio', 'button', 'submit', 'reset', 'color', 'file'].includes(target.type);
+}
+
 function focusKeeps(target: EventTarget | null, c: CommandSpec, chordText: string): boolean {
   if (c.inText) return false;
   if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable || target instanceof HTMLTextAreaElement) return true;
-  if (target instanceof HTMLInputElement) return !['range', 'checkbox', 'radio', 'button', 'submit', 'reset', 'color', 'file'].includes(target.type);
+  if (isTextEntry(target)) return true;
   const plain = !chordText.startsWith('Mod+');
   if (target instanceof HTMLSelectElement) return plain;
   // Enter on a focused button presses that button, not the table's Enter.
