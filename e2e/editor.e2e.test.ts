@@ -215,6 +215,7 @@ describe('the editor keeps the view, the keys and the panels as users expect (is
       await page.locator('[data-testid=menu]').click();
       const item = page.locator('[data-testid=menu-list] [data-command="mask.invert"]');
       expect(await item.textContent()).toBe('Invert maskCtrl+Shift+I');
+      await page.screenshot({ path: join(shots, 'menu.png') });
       await item.click();
       await expect.poll(() => maskPixels(page)).toBe(n);
       await expect.poll(() => page.locator('[data-testid=menu-list]').count()).toBe(0);

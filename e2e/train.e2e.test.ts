@@ -71,6 +71,7 @@ describe('fine-tuning from the editor', () => {
     const job = page.locator('[data-testid=job][data-kind=train]');
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     expect(await train.isDisabled()).toBe(true);
+    await page.screenshot({ path: join(import.meta.dirname, '..', 'dist', 'e2e', 'jobs-train.png') });
     await page.locator('[data-testid=job-cancel-train]').click();
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await expect.poll(() => train.isDisabled()).toBe(false);
