@@ -71,7 +71,13 @@ describe('fine-tuning from the editor', () => {
     const job = page.locator('[data-testid=job][data-kind=train]');
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     expect(await train.isDisabled()).toBe(true);
+    // The tray plots the G and D losses the progress reports.
+    await expect.poll(async () => Number(await job.locator('[data-testid=loss-plot]').getAttribute('data-points', { timeout: 200 }).catch(() => 0)), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: join(import.meta.dirname, '..', 'dist', 'e2e', 'jobs-train.png') });
+    // A long progress line never pushes the side panels off screen.
+    const side = (await page.locator('aside.side').boundingBox())!;
+    expect(side.x + side.width).toBeLessThanOrEqual(1281);
+    expect(await train.isVisible()).toBe(true);
     await page.locator('[data-testid=job-cancel-train]').click();
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await expect.poll(() => train.isDisabled()).toBe(false);
