@@ -28,18 +28,61 @@ describe('fine-tuning from the editor', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(served.url);
     await page.locator('[data-testid=sample]').first().waitFor({ timeout: 30_000 });
-    await page.locator('.train summary').click();
+    const train = page.locator('[data-testid=train-start]');
     await page.locator('[data-testid=train-dir]').fill(data);
-    await page.locator('input[data-tip="thousands of images shown"]').fill('0.016');
-    await page.locator('[data-testid=train-start]').click();
+    await page.locator('[data-testid=train-kimg]').fill('0.016');
+    expect(await train.isDisabled()).toBe(false);
+    await train.click();
+    // One run at a time: Train is off from the click until the run ends, and the run is in the jobs list.
+    await expect.poll(() => train.isDisabled(), { timeout: 2000, interval: 20 }).toBe(true);
     const progress: string[] = [];
+    let disabledWhileRunning = true, listed = false;
     await expect.poll(async () => {
       const t = await page.locator('[role=progressbar]').textContent({ timeout: 100 }).catch(() => null);
-      if (t) progress.push(t);
+      if (t) {
+        progress.push(t);
+        if (!(await train.isDisabled())) disabledWhileRunning = false;
+      }
+      if (await page.locator('[data-testid=job][data-kind=train][data-state=running] progress').count()) listed = true;
       return page.locator('.toast').allTextContents();
     }, { timeout: 90_000, interval: 250 }).toContainEqual(expect.stringMatching(/faces64-ft-\d{8}-\d{6} is ready/));
+    expect(disabledWhileRunning).toBe(true);
+    expect(listed).toBe(true);
+    await expect.poll(() => train.isDisabled()).toBe(false);
     expect(progress.some((t) => /img\/s · G [\d.-]+ · D [\d.-]+ · ETA \d+ s · wasm/.test(t))).toBe(true);
     await expect.poll(() => page.locator('[data-testid=latent-model] option').allTextContents()).toContainEqual(expect.stringMatching(/^faces64-ft-/));
+    await page.close();
+    await served.stop();
+  });
+
+  it('cancels a running fine-tune from the jobs tray; Train comes back on', async () => {
+    const data = tempDir();
+    for (let i = 0; i < 4; i++) {
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 60 * i, g: 90, b: 180 - 30 * i } } }).png().toFile(join(data, `img${i}.png`));
+    }
+    const home = tempDir();
+    const served = await startServe(home, join(home, 'cancel.ganvas'));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(served.url);
+    await page.locator('[data-testid=sample]').first().waitFor({ timeout: 30_000 });
+    const train = page.locator('[data-testid=train-start]');
+    await page.locator('[data-testid=train-dir]').fill(data);
+    await page.locator('[data-testid=train-kimg]').fill('50');
+    await train.click();
+    const job = page.locator('[data-testid=job][data-kind=train]');
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    expect(await train.isDisabled()).toBe(true);
+    // The tray plots the G and D losses the progress reports.
+    await expect.poll(async () => Number(await job.locator('[data-testid=loss-plot]').getAttribute('data-points', { timeout: 200 }).catch(() => 0)), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(import.meta.dirname, '..', 'dist', 'e2e', 'jobs-train.png') });
+    // A long progress line never pushes the side panels off screen.
+    const side = (await page.locator('aside.side').boundingBox())!;
+    expect(side.x + side.width).toBeLessThanOrEqual(1281);
+    expect(await train.isVisible()).toBe(true);
+    await page.locator('[data-testid=job-cancel-train]').click();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    await expect.poll(() => train.isDisabled()).toBe(false);
+    await expect.poll(() => page.locator('[data-testid=toast-error]').allTextContents()).toContainEqual(expect.stringMatching(/cancel/));
     await page.close();
     await served.stop();
   });

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // The engine answers on a shared machine: give every expect.poll 10 s unless it says otherwise.
+    expect: { poll: { timeout: 10_000 } },
   },
 });

@@ -1,10 +1,14 @@
 import type { EngineClient, EngineInfo, Layer, ModelInfo, ProjectState, RecentProject } from '@engine/api';
+import { getContext, setContext } from 'svelte';
 import { zipSync } from 'fflate';
 import { AssetCache } from './assets';
-import { LatentState } from './latent.svelte';
+import { DocumentMirror } from './doc.svelte';
+import { Jobs } from './jobs.svelte';
+import { LatentState, presetRows, type RangePreset } from './latent.svelte';
 import { MaskCanvas } from './mask';
+import { Session, type Tool } from './session.svelte';
 
-export type Tool = 'move' | 'brush' | 'eraser' | 'rect' | 'lasso';
+export type { Tool, View } from './session.svelte';
 
 export interface Toast {
   id: number;
@@ -12,61 +16,60 @@ export interface Toast {
   text: string;
 }
 
-export interface View {
-  scale: number;
-  x: number;
-  y: number;
-}
-
 type LayerPatch = Partial<Pick<Layer, 'name' | 'x' | 'y' | 'visible' | 'opacity'>>;
 
-/** The renderer's one source of truth: the engine's project state plus view-only state (selection, zoom). */
+/**
+ * The renderer's store, and its one way to the engine. It holds:
+ * - `doc`: the engine's document, read-only, replaced whole by `apply` with each engine reply or
+ *   `project.changed` event;
+ * - `session`: what this window shows (view, tool, selection, brush, compare, panels), apart from the document;
+ * - app mirrors the engine owns (info, models, recent projects, jobs) and the latent studio's working state.
+ * Components get it from context (`useEditor()`), read it, and change things through its methods or the
+ * command table (commands.ts); every engine call is made here or in `latent` (its read-only queries).
+ */
 export class Editor {
-  project = $state<ProjectState | null>(null);
+  readonly doc = new DocumentMirror();
+  readonly session = new Session();
+  readonly jobs = new Jobs();
   info = $state<EngineInfo | null>(null);
   recent = $state<RecentProject[]>([]);
-  selectedId = $state<string | null>(null);
-  view = $state<View>({ scale: 1, x: 0, y: 0 });
-  pointer = $state<{ x: number; y: number } | null>(null);
+  models = $state<ModelInfo[]>([]);
   toasts = $state<Toast[]>([]);
   busy = $state<string | null>(null);
-  job = $state<{ id: string; done: number; total: number; message?: string } | null>(null);
-  dialog = $state<'project' | null>(null);
-  /** Bumped to ask the canvas to fit the document to the viewport. */
-  fitRequest = $state(0);
-  tool = $state<Tool>('move');
-  brush = $state({ size: 48, hardness: 0.8 });
   /** Bumped after every mask change so the overlay redraws. */
   maskVersion = $state(0);
-  models = $state<ModelInfo[]>([]);
-  /** feather: the blend band outside the hole, 0–8 px (the engine's inpaint.run takes no more). */
-  inpaintSettings = $state({ modelId: '', feather: 4, margin: 0.5 });
-  /** Compare: while `holding`, the selected layer is hidden; `split` (0–1) shows it only right of the line. */
-  compare = $state({ holding: false, split: 1 });
+  /** A train.start call is on its way (the job's own events take over once it runs). */
+  private trainStarting = $state(false);
   private readonly masks = new Map<string, MaskCanvas>();
   /** A brush stroke is open: its dabs are one undo step, committed when the stroke ends. */
   private stroking = false;
   readonly latent: LatentState;
   readonly assets: AssetCache;
   private toastId = 0;
+  private filePicker: (() => void) | null = null;
 
-  selected = $derived(this.project?.layers.find((l) => l.id === this.selectedId) ?? null);
+  get project() {
+    return this.doc.state;
+  }
+
+  selected = $derived(this.doc.state?.layers.find((l) => l.id === this.session.selectedId) ?? null);
+  selectedIndex = $derived(this.doc.state?.layers.findIndex((l) => l.id === this.session.selectedId) ?? -1);
   /** The selected layer's mask as the UI shows it: its pixel count and what Ctrl+Z / Ctrl+Shift+Z would do to it. */
   mask = $derived.by(() => {
     void this.maskVersion;
     const m = this.selected ? this.masks.get(this.selected.id) : undefined;
-    const masking = this.tool !== 'move';
+    const masking = this.session.tool !== 'move';
     return { pixels: m?.pixels ?? 0, canUndo: masking && !!m?.canUndo, canRedo: masking && !!m?.canRedo };
   });
+  /** One training run at a time: Train is off while one starts or runs. */
+  canTrain = $derived(!this.trainStarting && !this.jobs.running('train'));
 
   constructor(readonly client: EngineClient) {
     this.assets = new AssetCache(client);
     this.latent = new LatentState(client);
-    client.on('project.changed', (s) => this.setProject(s));
-    client.on('job.progress', (p) => (this.job = p));
-    client.on('job.state', (s) => {
-      if (s.state !== 'running') this.job = null;
-    });
+    client.on('project.changed', (s) => this.apply(s));
+    client.on('job.progress', (p) => this.jobs.onProgress(p));
+    client.on('job.state', (s) => this.jobs.onState(s));
     client.on('projection.preview', (p) => {
       const c = document.createElement('canvas');
       c.width = p.width;
@@ -88,23 +91,56 @@ export class Editor {
     this.info = info;
     this.recent = recent;
     this.models = await this.client.call('models.list', {});
-    this.inpaintSettings.modelId = this.models.find((m) => m.kind === 'inpainter')?.id ?? '';
+    this.session.inpaint.modelId = this.models.find((m) => m.kind === 'inpainter')?.id ?? '';
     this.latent.modelId = this.models.find((m) => m.kind === 'generator' && m.styleBased)?.id ?? '';
-    if (this.latent.modelId) {
-      void this.run(null, () => this.latent.loadSamples());
-      void this.run(null, () => this.latent.loadDirections());
-    }
-    this.setProject(state);
-    this.fitRequest++;
+    if (this.latent.modelId) void this.run(null, () => this.latent.loadSamples());
+    this.apply(state);
   }
 
-  private setProject(state: ProjectState): void {
-    const switched = this.project?.path !== state.path;
-    this.project = state;
-    if (switched || !state.layers.some((l) => l.id === this.selectedId)) {
-      this.selectedId = state.layers.at(-1)?.id ?? null;
+  /**
+   * The one place the document changes: an engine reply or event replaces it whole. Opening another project
+   * fits the view and drops everything that belonged to the last one (directions, sliders, tagged sets, masks);
+   * an edit of the same project leaves the view where the user put it.
+   */
+  private apply(state: ProjectState): void {
+    const { switched } = this.doc.replace(state);
+    if (switched || !state.layers.some((l) => l.id === this.session.selectedId)) {
+      this.session.selectedId = state.layers.at(-1)?.id ?? null;
     }
-    if (switched) this.fitRequest++;
+    if (switched) {
+      this.session.fit();
+      this.masks.clear();
+      this.maskVersion++;
+      this.latent.resetForProject();
+      if (this.latent.modelId) void this.run(null, () => this.latent.loadDirections());
+    }
+  }
+
+  // ── session ────────────────────────────────────────────────────────────────────────────────────────────
+
+  select(id: string | null): void {
+    this.session.selectedId = id;
+  }
+
+  setTool(tool: Tool): void {
+    this.session.tool = tool;
+  }
+
+  resizeBrush(factor: number): void {
+    this.session.brush.size = Math.max(1, Math.min(1000, Math.round(this.session.brush.size * factor)));
+  }
+
+  openDialog(d: 'project' | null): void {
+    this.session.dialog = d;
+  }
+
+  /** The app registers its hidden file input here; Ctrl+I and the toolbar open it. */
+  setFilePicker(open: () => void): void {
+    this.filePicker = open;
+  }
+
+  pickFiles(): void {
+    this.filePicker?.();
   }
 
   toast(kind: Toast['kind'], text: string): void {
@@ -130,6 +166,19 @@ export class Editor {
     }
   }
 
+  /** An engine call that replies with the project: applied, and optionally the newest layer selected. */
+  private async edit(label: string | null, work: () => Promise<ProjectState | null | undefined>, selectNew = false): Promise<ProjectState | undefined> {
+    return this.run(label, async () => {
+      const state = await work();
+      if (!state) return undefined;
+      this.apply(state);
+      if (selectNew) this.session.selectedId = state.layers.at(-1)?.id ?? this.session.selectedId;
+      return state;
+    });
+  }
+
+  // ── files ──────────────────────────────────────────────────────────────────────────────────────────────
+
   /** Images become layers; an .onnx file is installed as a model (an inpainter is then chosen for inpainting). */
   async importFiles(files: Iterable<File>): Promise<void> {
     for (const file of files) {
@@ -137,13 +186,10 @@ export class Editor {
         await this.importModel(file);
         continue;
       }
-      await this.run(`Importing ${file.name}…`, async () => {
-        const bytes = new Uint8Array(await file.arrayBuffer());
-        const hadLayers = (this.project?.layers.length ?? 0) > 0;
-        this.setProject(await this.client.call('layer.import', { name: file.name || 'Pasted image', bytes }));
-        this.selectedId = this.project?.layers.at(-1)?.id ?? null;
-        if (!hadLayers) this.fitRequest++;
-      });
+      const hadLayers = (this.project?.layers.length ?? 0) > 0;
+      const state = await this.edit(`Importing ${file.name}…`, async () =>
+        this.client.call('layer.import', { name: file.name || 'Pasted image', bytes: new Uint8Array(await file.arrayBuffer()) }), true);
+      if (state && !hadLayers) this.session.fit();
     }
   }
 
@@ -151,13 +197,87 @@ export class Editor {
     await this.run(`Importing model ${file.name}…`, async () => {
       const model = await this.client.call('models.importFile', { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
       this.models = await this.client.call('models.list', {});
-      if (model.kind === 'inpainter') this.inpaintSettings.modelId = model.id;
+      if (model.kind === 'inpainter') this.session.inpaint.modelId = model.id;
       this.toast('info', model.kind === 'inpainter' ? `Imported ${model.name}; it is now the inpainting model` : `Imported ${model.name} (${model.kind})`);
     });
   }
 
-  /** The mask being painted on a layer (created empty on first use; kept per layer while the app runs). */
-  maskFor(layer: Layer): MaskCanvas {
+  async exportPng(): Promise<void> {
+    await this.run('Exporting…', async () => {
+      const { png } = await this.client.call('project.export', {});
+      this.download(png, 'image/png', `${this.project?.name ?? 'ganvas'}.png`);
+      this.toast('info', `Exported ${this.project?.name ?? 'ganvas'}.png`);
+    });
+  }
+
+  private download(bytes: Uint8Array, type: string, name: string): void {
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  // ── projects ───────────────────────────────────────────────────────────────────────────────────────────
+
+  async openProject(path: string) {
+    const state = await this.edit('Opening…', () => this.client.call('project.open', { path }));
+    if (state) await this.afterOpen();
+  }
+
+  async createProject(name: string, width: number, height: number) {
+    const state = await this.edit('Creating…', () => this.client.call('project.create', { name, width, height }));
+    if (state) await this.afterOpen();
+  }
+
+  private async afterOpen() {
+    this.session.dialog = null;
+    await this.run(null, async () => (this.recent = await this.client.call('project.recent', {})));
+  }
+
+  // ── layers and history ─────────────────────────────────────────────────────────────────────────────────
+
+  updateLayer(id: string, patch: LayerPatch) {
+    return this.edit(null, () => this.client.call('layer.update', { id, patch }));
+  }
+
+  reorder(id: string, index: number) {
+    return this.edit(null, () => this.client.call('layer.reorder', { id, index }));
+  }
+
+  deleteLayer(id: string) {
+    return this.edit(null, () => this.client.call('layer.delete', { id }));
+  }
+
+  /** The selected layer's mask while a mask tool is active (Ctrl+Z then undoes mask changes first, as in IOPaint). */
+  private activeMask(): MaskCanvas | undefined {
+    return this.session.tool !== 'move' && this.selected ? this.masks.get(this.selected.id) : undefined;
+  }
+
+  /** Undoes the last mask change while a mask tool is active and there is one; else the last project edit. */
+  undo() {
+    if (this.activeMask()?.undo()) {
+      this.maskVersion++;
+      return;
+    }
+    if (!this.project?.canUndo) return;
+    return this.edit(null, () => this.client.call('history.undo', {}));
+  }
+
+  redo() {
+    if (this.activeMask()?.redo()) {
+      this.maskVersion++;
+      return;
+    }
+    if (!this.project?.canRedo) return;
+    return this.edit(null, () => this.client.call('history.redo', {}));
+  }
+
+  // ── masks and inpainting ───────────────────────────────────────────────────────────────────────────────
+
+  /** The mask being painted on a layer (created empty on first use; kept per layer while the project is open). */
+  maskFor(layer: Pick<Layer, 'id' | 'width' | 'height'>): MaskCanvas {
     let m = this.masks.get(layer.id);
     if (!m || m.width !== layer.width || m.height !== layer.height) {
       m = new MaskCanvas(layer.width, layer.height);
@@ -187,7 +307,7 @@ export class Editor {
   }
 
   /** Empties a layer's mask and its undo steps: it was used up by an edit, which the project's undo reverts. */
-  resetMask(layer: Layer): void {
+  private resetMask(layer: Pick<Layer, 'id'>): void {
     this.masks.get(layer.id)?.reset();
     this.maskVersion++;
   }
@@ -198,61 +318,184 @@ export class Editor {
     const mask = this.maskFor(layer);
     mask.commit();
     if (mask.pixels === 0) return this.toast('info', 'the mask is empty: paint over what should be filled (B), then inpaint');
-    await this.run('Inpainting…', async () => {
-      const { modelId, feather, margin } = this.inpaintSettings;
-      const state = await this.client.call('inpaint.run', { layerId: layer.id, mask: await mask.toPng(), modelId: modelId || undefined, feather, margin });
-      this.resetMask(layer);
-      this.setProject(state);
-      const index = state.layers.findIndex((l) => l.id === layer.id);
-      this.selectedId = state.layers[index + 1]?.id ?? this.selectedId;
-      this.tool = 'move';
-    });
+    const { modelId, feather, margin } = this.session.inpaint;
+    const png = await mask.toPng();
+    const state = await this.edit('Inpainting…', () => this.client.call('inpaint.run', { layerId: layer.id, mask: png, modelId: modelId || undefined, feather, margin }));
+    if (!state) return;
+    this.resetMask(layer);
+    const index = state.layers.findIndex((l) => l.id === layer.id);
+    this.session.selectedId = state.layers[index + 1]?.id ?? this.session.selectedId;
+    this.session.tool = 'move';
   }
 
-  /** Runs a latent-studio call that returns a new project state, with the usual error handling. */
-  async latentCall(label: string | null, work: () => Promise<ProjectState | null | undefined>, selectNew = false): Promise<void> {
-    await this.run(label, async () => {
-      const state = await work();
-      if (!state) return;
-      this.setProject(state);
-      if (selectNew) this.selectedId = state.layers.at(-1)?.id ?? this.selectedId;
-    });
+  // ── latent studio ──────────────────────────────────────────────────────────────────────────────────────
+
+  get modelArg() {
+    return this.latent.modelId || undefined;
+  }
+
+  /**
+   * Where a newly placed sample goes. The engine centres it; if that covers another sample (any visible layer
+   * up to half the document's area: a background photo does not count), the nearest free cell of a grid of
+   * sample-sized cells around the centre, within the document; if none is free, the next step of a cascade,
+   * so no two start at the same spot.
+   */
+  private freeSpot(w: number, h: number, ignore: string): { x: number; y: number } | null {
+    const p = this.project!;
+    const others = p.layers.filter((l) => l.id !== ignore && l.visible && l.width * l.height <= (p.width * p.height) / 2);
+    const maxX = Math.max(0, p.width - w), maxY = Math.max(0, p.height - h);
+    const cx = Math.round((p.width - w) / 2), cy = Math.round((p.height - h) / 2);
+    const overlap = (x: number, y: number, l: { x: number; y: number; width: number; height: number }) =>
+      Math.max(0, Math.min(x + w, l.x + l.width) - Math.max(x, l.x)) * Math.max(0, Math.min(y + h, l.y + l.height) - Math.max(y, l.y));
+    const covers = (x: number, y: number) => others.some((l) => overlap(x, y, l) > 0.1 * Math.min(w * h, l.width * l.height));
+    if (!covers(cx, cy)) return null;
+    const gap = 8;
+    const cells: { x: number; y: number; d: number }[] = [];
+    for (let j = -8; j <= 8; j++) for (let i = -8; i <= 8; i++) {
+      const x = cx + i * (w + gap), y = cy + j * (h + gap);
+      if (x >= 0 && y >= 0 && x <= maxX && y <= maxY) cells.push({ x, y, d: Math.hypot(i * (w + gap), j * (h + gap)) });
+    }
+    cells.sort((a, b) => a.d - b.d);
+    const free = cells.find((c) => !covers(c.x, c.y));
+    if (free) return { x: free.x, y: free.y };
+    const step = Math.max(16, Math.round(Math.min(w, h) / 8));
+    const startsAt = (x: number, y: number) => others.some((l) => Math.abs(l.x - x) < step / 2 && Math.abs(l.y - y) < step / 2);
+    for (let k = 1; k < 200; k++) {
+      const x = Math.min(maxX, Math.max(0, cx + ((k * step) % Math.max(step, maxX - cx + 1)))), y = Math.min(maxY, Math.max(0, cy + ((k * step) % Math.max(step, maxY - cy + 1))));
+      if (!startsAt(x, y)) return { x, y };
+    }
+    return null;
+  }
+
+  /** Places a generated layer (seed, variation, analogy, projection) and moves it off any layer already there. */
+  private async place(label: string, work: () => Promise<ProjectState>): Promise<void> {
+    const state = await this.edit(label, work, true);
+    const layer = state?.layers.at(-1);
+    if (!layer) return;
+    const spot = this.freeSpot(layer.width, layer.height, layer.id);
+    if (spot) await this.updateLayer(layer.id, spot);
   }
 
   placeSample(seed: number) {
-    return this.latentCall('Placing…', () => this.client.call('latent.place', { modelId: this.latent.modelId || undefined, seed, psi: this.latent.psi, display: 256 }), true);
+    return this.place('Placing…', () => this.client.call('latent.place', { modelId: this.modelArg, seed, psi: this.latent.psi, display: 256 }));
   }
 
-  cancelJob() {
-    const job = this.job;
-    if (job) void this.run(null, () => this.client.call('job.cancel', { id: job.id }));
+  placeVariation(index: number, source: Pick<Layer, 'name'>) {
+    const v = this.latent.variations[index];
+    if (!v) return;
+    return this.place('Placing…', () => this.client.call('latent.place', { modelId: this.modelArg, latent: v.latent, psi: 1, display: 256, name: `${source.name} variation ${index + 1}` }));
   }
 
-  /** Starts fine-tuning the current generator on a folder; progress (img/s, losses, ETA) shows in the status bar. */
-  async fineTune(dataDir: string, kimg: number): Promise<void> {
-    await this.run(null, async () => {
-      const r = await this.client.call('train.start', { modelId: this.latent.modelId, dataDir, kimg, batch: 8, seed: 0 });
-      this.toast('info', `Fine-tuning into ${r.modelId}; it appears in the model list when done`);
-      const off = this.client.on('job.state', async (s) => {
-        if (s.id !== r.jobId || s.state === 'running') return;
-        off();
-        if (s.state === 'done') {
-          this.models = await this.client.call('models.list', {});
-          this.toast('info', `${r.modelId} is ready`);
-        } else this.toast('error', s.error ?? `fine-tuning ${s.state}`);
-      });
+  placeAnalogy(c: Pick<Layer, 'id'>) {
+    const [a, b] = [this.latent.setA[0], this.latent.setB[0]];
+    if (!a || !b) return;
+    return this.place('Placing…', () => this.client.call('latent.analogy', { a, b, c: c.id, display: 256 }));
+  }
+
+  loadSamples() {
+    return this.run(null, () => this.latent.loadSamples());
+  }
+
+  /** The seed grid from a typed seed, or a page of 8 back or forth. */
+  loadSamplesFrom(seed: number) {
+    return this.run(null, () => this.latent.showSeeds(seed));
+  }
+
+  loadVariations(layer: Layer) {
+    return this.run(null, () => this.latent.loadVariations(layer));
+  }
+
+  loadExtremes(layer: Layer) {
+    return this.run(null, () => this.latent.loadExtremes(layer));
+  }
+
+  setLatentModel(id: string) {
+    this.latent.modelId = id;
+    void this.loadSamples();
+    void this.run(null, () => this.latent.loadDirections());
+  }
+
+  async findDirections(method: 'sefa' | 'ganspace', numWs: number) {
+    const rows = presetRows(this.latent.preset, numWs, this.latent.custom);
+    await this.run('Finding directions…', async () => {
+      await this.client.call('direction.compute', { modelId: this.modelArg, method, count: 5, ...rows });
+      await this.latent.loadDirections();
     });
+  }
+
+  async fitDirection(name: string, numWs: number) {
+    const L = this.latent;
+    const rows = presetRows(L.preset, numWs, L.custom);
+    await this.run('Fitting direction…', async () => {
+      await this.client.call('direction.fromSets', { name, positive: L.setA, negative: L.setB, method: L.fitMethod, ...(L.conditionOn !== null ? { conditionOn: L.conditionOn } : {}), ...rows });
+      L.setA = [];
+      L.setB = [];
+      await L.loadDirections();
+    });
+  }
+
+  async mixGrid(numWs: number): Promise<Uint8Array | undefined> {
+    const L = this.latent;
+    const rows = presetRows(L.preset, numWs, L.custom);
+    const seeds = L.samples.map((x) => x.seed);
+    const r = await this.run('Mixing grid…', () => this.client.call('latent.mixGrid', { modelId: this.modelArg, rows: seeds.slice(0, 3), cols: seeds.slice(3, 7), ...rows, psi: L.psi, cell: 64 }));
+    return r?.png;
+  }
+
+  /** Commits the sliders as one edit; with "only inside the mask", only there, and the mask is used up. */
+  async commitSliders(layer: Layer) {
+    const mask = this.latent.local ? await this.maskFor(layer).toPng() : undefined;
+    const state = await this.edit(null, () => this.latent.commitSliders(layer, mask));
+    if (state && mask) this.resetMask(layer);
+  }
+
+  async mix(layer: Layer, preset: RangePreset, numWs: number) {
+    const mixes = [{ fromSeed: this.latent.mixSeed, ...presetRows(preset, numWs) }];
+    if (this.latent.local) {
+      const mask = await this.maskFor(layer).toPng();
+      const state = await this.edit('Mixing…', () => this.client.call('latent.applyLocal', { layerId: layer.id, sliders: [], mixes, mask, feather: 6, healBand: 3 }));
+      if (state) this.resetMask(layer);
+      return;
+    }
+    await this.edit('Mixing…', () => this.client.call('latent.apply', { layerId: layer.id, sliders: [], mixes }));
+  }
+
+  /** Starts fine-tuning the current generator on a folder; its progress shows in the jobs list and status bar. */
+  async fineTune(dataDir: string, kimg: number): Promise<void> {
+    if (!this.canTrain) return;
+    this.trainStarting = true;
+    try {
+      await this.run(null, async () => {
+        const r = await this.client.call('train.start', { modelId: this.latent.modelId, dataDir, kimg, batch: 8, seed: 0 });
+        this.toast('info', `Fine-tuning into ${r.modelId}; it appears in the model list when done`);
+        const off = this.client.on('job.state', async (s) => {
+          if (s.id !== r.jobId || s.state === 'running') return;
+          off();
+          if (s.state === 'done') {
+            this.models = await this.client.call('models.list', {});
+            this.toast('info', `${r.modelId} is ready`);
+          } else this.toast('error', s.error ?? `fine-tuning ${s.state}`);
+        });
+        // The job announces itself before train.start replies; if its event was missed, count it running anyway.
+        if (!this.jobs.list.some((j) => j.id === r.jobId)) this.jobs.onState({ id: r.jobId, kind: 'train', state: 'running' });
+      });
+    } finally {
+      this.trainStarting = false;
+    }
+  }
+
+  cancelJob(id: string) {
+    return this.run(null, () => this.client.call('job.cancel', { id }));
   }
 
   /** Projects an image layer into the generator; the found latent is placed as a new, editable layer. */
   async projectLayer(layer: Layer): Promise<void> {
-    await this.run('Projecting…', async () => {
+    await this.place('Projecting…', async () => {
       const { bytes } = await this.client.call('asset.get', { hash: layer.assetHash });
-      const r = await this.client.call('latent.project', { image: bytes, modelId: this.latent.modelId || undefined, steps: 200, display: 256, name: `${layer.name} (projected)` });
-      this.setProject(r.state);
-      this.selectedId = r.state.layers.at(-1)?.id ?? this.selectedId;
+      const r = await this.client.call('latent.project', { image: bytes, modelId: this.modelArg, steps: 200, display: 256, name: `${layer.name} (projected)` });
       this.latent.projection = null;
       this.toast('info', `Projected (loss ${r.loss.toFixed(4)}); ${r.note}`);
+      return r.state;
     });
   }
 
@@ -264,80 +507,22 @@ export class Editor {
     await this.run(as === 'gif' ? 'Rendering GIF…' : 'Rendering frames…', async () => {
       const keys = [{ layerId: layer.id }, ...seeds.map((seed) => ({ seed })), { layerId: layer.id }];
       const { gif, frames } = await this.client.call('latent.interpolate', { keys, frames: Math.min(240, 24 * (seeds.length + 1)), space: this.latent.pathSpace, method: this.latent.pathMethod, psi: this.latent.psi, display: 256, delayMs: 50 });
-      const [bytes, type, ext] = as === 'gif'
-        ? [gif, 'image/gif', 'gif']
-        : [zipSync(Object.fromEntries(frames.map((png, i) => [`frame${String(i).padStart(4, '0')}.png`, png])), { level: 0 }), 'application/zip', 'frames.zip'];
-      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${layer.name}.${ext}`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      if (as === 'gif') this.download(gif, 'image/gif', `${layer.name}.gif`);
+      else this.download(zipSync(Object.fromEntries(frames.map((png, i) => [`frame${String(i).padStart(4, '0')}.png`, png])), { level: 0 }), 'application/zip', `${layer.name}.frames.zip`);
     });
   }
+}
 
-  updateLayer(id: string, patch: LayerPatch) {
-    return this.run(null, async () => this.setProject(await this.client.call('layer.update', { id, patch })));
-  }
+const KEY = Symbol('ganvas.editor');
 
-  reorder(id: string, index: number) {
-    return this.run(null, async () => this.setProject(await this.client.call('layer.reorder', { id, index })));
-  }
+/** Makes the store available to every component below (App calls it once). */
+export function provideEditor(editor: Editor): Editor {
+  return setContext(KEY, editor);
+}
 
-  deleteLayer(id: string) {
-    return this.run(null, async () => this.setProject(await this.client.call('layer.delete', { id })));
-  }
-
-  /** The selected layer's mask while a mask tool is active (Ctrl+Z then undoes mask changes first, as in IOPaint). */
-  private activeMask(): MaskCanvas | undefined {
-    return this.tool !== 'move' && this.selected ? this.masks.get(this.selected.id) : undefined;
-  }
-
-  /** Undoes the last mask change while a mask tool is active and there is one; else the last project edit. */
-  undo() {
-    if (this.activeMask()?.undo()) {
-      this.maskVersion++;
-      return;
-    }
-    if (!this.project?.canUndo) return;
-    return this.run(null, async () => this.setProject(await this.client.call('history.undo', {})));
-  }
-
-  redo() {
-    if (this.activeMask()?.redo()) {
-      this.maskVersion++;
-      return;
-    }
-    if (!this.project?.canRedo) return;
-    return this.run(null, async () => this.setProject(await this.client.call('history.redo', {})));
-  }
-
-  async openProject(path: string) {
-    await this.run('Opening…', async () => {
-      this.setProject(await this.client.call('project.open', { path }));
-      this.dialog = null;
-      this.recent = await this.client.call('project.recent', {});
-    });
-  }
-
-  async createProject(name: string, width: number, height: number) {
-    await this.run('Creating…', async () => {
-      this.setProject(await this.client.call('project.create', { name, width, height }));
-      this.dialog = null;
-      this.recent = await this.client.call('project.recent', {});
-    });
-  }
-
-  async exportPng(): Promise<void> {
-    await this.run('Exporting…', async () => {
-      const { png } = await this.client.call('project.export', {});
-      const url = URL.createObjectURL(new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${this.project?.name ?? 'ganvas'}.png`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      this.toast('info', `Exported ${a.download}`);
-    });
-  }
+/** The store, from context. */
+export function useEditor(): Editor {
+  const e = getContext<Editor | undefined>(KEY);
+  if (!e) throw new Error('useEditor() outside the app: provideEditor() was not called');
+  return e;
 }

@@ -90,12 +90,38 @@ export class LatentState {
   /** Keyframes of the interpolation timeline, after the selected layer: seeds. */
   timeline = $state<number[]>([2, 5]);
   scrub = $state(0);
+  /**
+   * Slider reach in σ. ±3σ by default: the shipped generator's samples stay plausible to about there and turn
+   * to noise beyond (issue 15); "further" widens it for those who want the extremes.
+   */
+  sliderRange = $state(3);
 
   constructor(private readonly client: EngineClient) {}
+
+  /** Everything that belongs to the open project (directions are saved in it) goes when another opens. */
+  resetForProject(): void {
+    this.directions = [];
+    this.sliders = {};
+    this.extremes = {};
+    this.setA = [];
+    this.setB = [];
+    this.previews = {};
+    this.projection = null;
+    for (const v of this.variations) URL.revokeObjectURL(v.url);
+    this.variations = [];
+    this.conditionOn = null;
+  }
+
+  /** The grid starts at `seed` (typed, or stepped by a page of 8 either way). */
+  async showSeeds(seed: number): Promise<void> {
+    this.firstSeed = Math.max(0, Math.min(2 ** 31 - 8, Math.floor(seed) || 0));
+    await this.loadSamples();
+  }
 
   async loadSamples(): Promise<void> {
     const seeds = Array.from({ length: 8 }, (_, i) => this.firstSeed + i);
     const { images } = await this.client.call('latent.sample', { modelId: this.modelId || undefined, seeds, psi: this.psi });
+    if (seeds[0] !== this.firstSeed) return; // a newer page was asked for meanwhile
     for (const s of this.samples) URL.revokeObjectURL(s.url);
     this.samples = images.map((png, i) => ({ seed: seeds[i]!, url: pngUrl(png) }));
   }
@@ -125,6 +151,8 @@ export class LatentState {
 
   async loadDirections(): Promise<void> {
     this.directions = await this.client.call('direction.list', { modelId: this.modelId || undefined });
+    const ids = new Set(this.directions.map((d) => d.id));
+    this.sliders = Object.fromEntries(Object.entries(this.sliders).filter(([id]) => ids.has(Number(id))));
   }
 
   /** Sliders currently off zero, as the engine takes them. */
