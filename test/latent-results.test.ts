@@ -470,6 +470,21 @@ describe('refusals that keep results right (each was a plausible wrong result be
   });
   const placeOn = async (modelId: string, seed: number, psi = 0.7) => (await e2.call('latent.place', { modelId, seed, psi, display: 32 })).layers.at(-1)!;
 
+  it('placed samples land where they cover no other sample, each in one edit', async () => {
+    const before = (await e2.call('history.list', {})).length;
+    const placed = [];
+    for (const seed of [21, 22, 23]) placed.push(await placeOn('gen-b', seed));
+    expect((await e2.call('history.list', {})).length).toBe(before + 3);
+    const all = (await e2.call('project.state', {})).layers.filter((l) => l.latent);
+    for (const a of placed) {
+      expect(a.x >= 0 && a.y >= 0 && a.x + a.width <= 256 && a.y + a.height <= 256, `${a.name} inside the document`).toBe(true);
+      for (const b of all) if (b.id !== a.id) {
+        const ov = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+        expect(ov, `${a.name} over ${b.name}`).toBe(0);
+      }
+    }
+  });
+
   it('a mix from a layer of another generator of the same shape is refused, not mixed', async () => {
     const a = await placeOn('gen-a', 1), b = await placeOn('gen-b', 2);
     await expect(e2.call('latent.apply', { layerId: a.id, sliders: [], mixes: [{ fromLayerId: b.id, start: 0, end: 2 }] })).rejects.toThrow(/comes from another model \(gen-b\)/);

@@ -152,6 +152,8 @@ describe('fine-tuning in a worker thread', () => {
     expect(started.modelId).toMatch(/^tiny-ft-/);
     // One run at a time: a second click on Train is refused while the first runs.
     await expect(engine.call('train.start', { modelId: 'tiny', dataDir, kimg: 0.016 })).rejects.toMatchObject({ code: 'conflict' });
+    // A window that connects now learns of the run (and keeps its Train button off).
+    expect((await engine.call('job.list', {})).map((j) => [j.id, j.kind])).toEqual([[started.jobId, 'train']]);
     await new Promise<void>((resolve, reject) => engine.onEvent((event, p: any) => {
       if (event === 'job.state' && p.id === started.jobId && p.state === 'done') resolve();
       if (event === 'job.state' && p.id === started.jobId && p.state === 'failed') reject(new Error(p.error));

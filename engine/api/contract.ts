@@ -214,6 +214,11 @@ export const methods = {
   ),
 
   'job.cancel': method(z.object({ id: z.string() }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a job.'),
+  'job.list': method(
+    z.object({}).strict(),
+    z.array(z.object({ id: z.string(), kind: z.string(), done: z.number(), total: z.number(), message: z.string().optional() })),
+    'The jobs running now, with their last progress (a window that connects mid-run shows them).',
+  ),
 } as const;
 
 /** Every event the engine pushes to its clients. */

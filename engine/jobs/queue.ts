@@ -18,6 +18,8 @@ export interface JobContext {
  */
 export class JobQueue {
   private readonly running = new Map<string, AbortController>();
+  /** Each running job's kind and last progress, for a client that connects mid-run. */
+  private readonly status = new Map<string, { id: string; kind: string; done: number; total: number; message?: string }>();
   constructor(private readonly events: JobEvents) {}
 
   /** Starts a job and returns its id at once, for work that outlives the request that started it. */
@@ -31,11 +33,15 @@ export class JobQueue {
   async run<T>(kind: string, work: (ctx: JobContext) => Promise<T>, id: string = randomUUID()): Promise<T> {
     const ctl = new AbortController();
     this.running.set(id, ctl);
+    this.status.set(id, { id, kind, done: 0, total: 0 });
     this.events.state({ id, kind, state: 'running' });
     try {
       const result = await work({
         signal: ctl.signal,
-        progress: (done, total, message) => this.events.progress({ id, done, total, message }),
+        progress: (done, total, message) => {
+          this.status.set(id, { id, kind, done, total, ...(message === undefined ? {} : { message }) });
+          this.events.progress({ id, done, total, message });
+        },
       });
       if (ctl.signal.aborted) throw new EngineError('cancelled', `${kind} was cancelled`);
       this.events.state({ id, kind, state: 'done' });
@@ -49,7 +55,12 @@ export class JobQueue {
       throw cancelled && !(err instanceof EngineError) ? new EngineError('cancelled', `${kind} was cancelled`) : err;
     } finally {
       this.running.delete(id);
+      this.status.delete(id);
     }
+  }
+
+  list(): { id: string; kind: string; done: number; total: number; message?: string }[] {
+    return [...this.status.values()];
   }
 
   cancel(id: string): boolean {

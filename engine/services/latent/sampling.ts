@@ -1,6 +1,7 @@
 import type { ProjectState } from '../../api/index.js';
 import { EngineError } from '../../api/errors.js';
 import { applyDirection, mixRows, zFromSeed, type LayerRange } from '../../edit/latent-space.js';
+import { freeSpot } from '../../edit/placement.js';
 import { encode, mosaic, type Raster } from '../../image/raster.js';
 import { newLayerId } from '../../store/project-store.js';
 import type { EngineContext } from '../context.js';
@@ -41,8 +42,9 @@ export class Sampling {
     return this.ctx.changed(store.commit((doc, [assetHash]) => ({
       kind: 'latent.place', label: `Place ${name}`,
       layer: {
+        // One edit, at a spot that covers no other sample (placed samples used to stack on the centre).
         id: newLayerId(), name, assetHash: assetHash!, width: opts.display, height: opts.display,
-        x: Math.round((doc.width - opts.display) / 2), y: Math.round((doc.height - opts.display) / 2), visible: true, opacity: 1,
+        ...freeSpot(doc, opts.display, opts.display), visible: true, opacity: 1,
         latent: { modelId: r.model.card.id, modelHash: r.hash, latentHash, display: opts.display },
       },
     }), [{ kind: 'image', mime: 'image/png', width: opts.display, height: opts.display, bytes: png }]));

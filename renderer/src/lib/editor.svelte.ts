@@ -83,11 +83,17 @@ export class Editor {
   }
 
   async start(): Promise<void> {
-    const [info, state, recent] = await Promise.all([
+    const [info, state, recent, jobs] = await Promise.all([
       this.client.call('engine.info', {}),
       this.client.call('project.state', {}),
       this.client.call('project.recent', {}),
+      this.client.call('job.list', {}),
     ]);
+    // Jobs started before this window connected (a training run) show, and keep Train off, like any other.
+    for (const j of jobs) {
+      if (!this.jobs.list.some((x) => x.id === j.id)) this.jobs.onState({ id: j.id, kind: j.kind, state: 'running' });
+      this.jobs.onProgress(j);
+    }
     this.info = info;
     this.recent = recent;
     this.models = await this.client.call('models.list', {});
@@ -334,46 +340,9 @@ export class Editor {
     return this.latent.modelId || undefined;
   }
 
-  /**
-   * Where a newly placed sample goes. The engine centres it; if that covers another sample (any visible layer
-   * up to half the document's area: a background photo does not count), the nearest free cell of a grid of
-   * sample-sized cells around the centre, within the document; if none is free, the next step of a cascade,
-   * so no two start at the same spot.
-   */
-  private freeSpot(w: number, h: number, ignore: string): { x: number; y: number } | null {
-    const p = this.project!;
-    const others = p.layers.filter((l) => l.id !== ignore && l.visible && l.width * l.height <= (p.width * p.height) / 2);
-    const maxX = Math.max(0, p.width - w), maxY = Math.max(0, p.height - h);
-    const cx = Math.round((p.width - w) / 2), cy = Math.round((p.height - h) / 2);
-    const overlap = (x: number, y: number, l: { x: number; y: number; width: number; height: number }) =>
-      Math.max(0, Math.min(x + w, l.x + l.width) - Math.max(x, l.x)) * Math.max(0, Math.min(y + h, l.y + l.height) - Math.max(y, l.y));
-    const covers = (x: number, y: number) => others.some((l) => overlap(x, y, l) > 0.1 * Math.min(w * h, l.width * l.height));
-    if (!covers(cx, cy)) return null;
-    const gap = 8;
-    const cells: { x: number; y: number; d: number }[] = [];
-    for (let j = -8; j <= 8; j++) for (let i = -8; i <= 8; i++) {
-      const x = cx + i * (w + gap), y = cy + j * (h + gap);
-      if (x >= 0 && y >= 0 && x <= maxX && y <= maxY) cells.push({ x, y, d: Math.hypot(i * (w + gap), j * (h + gap)) });
-    }
-    cells.sort((a, b) => a.d - b.d);
-    const free = cells.find((c) => !covers(c.x, c.y));
-    if (free) return { x: free.x, y: free.y };
-    const step = Math.max(16, Math.round(Math.min(w, h) / 8));
-    const startsAt = (x: number, y: number) => others.some((l) => Math.abs(l.x - x) < step / 2 && Math.abs(l.y - y) < step / 2);
-    for (let k = 1; k < 200; k++) {
-      const x = Math.min(maxX, Math.max(0, cx + ((k * step) % Math.max(step, maxX - cx + 1)))), y = Math.min(maxY, Math.max(0, cy + ((k * step) % Math.max(step, maxY - cy + 1))));
-      if (!startsAt(x, y)) return { x, y };
-    }
-    return null;
-  }
-
-  /** Places a generated layer (seed, variation, analogy, projection) and moves it off any layer already there. */
+  /** Places a generated layer (seed, variation, analogy): one edit; the engine puts it where it covers no other sample. */
   private async place(label: string, work: () => Promise<ProjectState>): Promise<void> {
-    const state = await this.edit(label, work, true);
-    const layer = state?.layers.at(-1);
-    if (!layer) return;
-    const spot = this.freeSpot(layer.width, layer.height, layer.id);
-    if (spot) await this.updateLayer(layer.id, spot);
+    await this.edit(label, work, true);
   }
 
   placeSample(seed: number) {
