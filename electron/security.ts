@@ -1,7 +1,7 @@
 import { extname, join, normalize, sep } from 'node:path';
 
 /**
- * The desktop shell's security rules (Electron's security checklist; ARCHITECTURE.md, security), kept free of
+ * The desktop shell's security rules (Electron's security checklist; docs/ARCHITECTURE.md, security), kept free of
  * Electron imports so that test/electron-security.test.ts checks them without an Electron binary.
  */
 

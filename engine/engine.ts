@@ -30,7 +30,7 @@ export interface EngineOptions {
 type Listener = (event: EventName, payload: unknown) => void;
 
 /**
- * The composition root (ARCHITECTURE.md, "Feature services"): builds the feature services over one context and
+ * The composition root (docs/ARCHITECTURE.md, "Feature services"): builds the feature services over one context and
  * serves the contract with them. Every method is served by exactly one service — a missing one fails to compile,
  * a doubly served one fails at construction. It knows nothing of the transport, of Electron or of the DOM.
  */

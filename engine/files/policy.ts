@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { EngineError } from '../api/errors.js';
 
 /**
- * The file-access policy (README, "Limits and file access"; ARCHITECTURE.md, security): a path that comes from
+ * The file-access policy (README, "Limits and file access"; docs/ARCHITECTURE.md, security): a path that comes from
  * a page (the renderer, over IPC or the WebSocket) is never opened as given. Projects and training folders live
  *
  * - in the library folder (the home's projects folder), or

@@ -1,5 +1,5 @@
 /**
- * The one pixel module (ARCHITECTURE.md, "engine/image"): every decode, encode, resize, crop and channel
+ * The one pixel module (docs/ARCHITECTURE.md, "engine/image"): every decode, encode, resize, crop and channel
  * conversion in the engine goes through here. A Raster carries its size and channel count, and every function
  * checks the buffer length it is given and returns, so a 1-channel mask can never be read as RGB again (sharp
  * turns a resized 1-channel raw buffer into 3 channels unless told otherwise: the bug behind issue 10).

@@ -15,7 +15,7 @@ export interface Rerender {
   png: Uint8Array;
 }
 
-/** Computes one op kind again; each service registers the kinds it records (ARCHITECTURE.md, "Feature services"). */
+/** Computes one op kind again; each service registers the kinds it records (docs/ARCHITECTURE.md, "Feature services"). */
 export type Rerenderer<K extends Op['kind'] = Op['kind']> = (op: Extract<Op, { kind: K }>, before: DocState, store: ProjectStore) => Promise<Rerender>;
 export type RerenderRegistry = { [K in Op['kind']]?: Rerenderer<K> };
 

@@ -8,7 +8,7 @@ import type { EngineContext, Rerenderer, ServiceHandlers } from './context.js';
 import type { ModelsService } from './models.js';
 
 /**
- * Object removal: fills the painted pixels of a layer (engine/edit/inpaint.ts, ARCHITECTURE.md "Inpainting
+ * Object removal: fills the painted pixels of a layer (engine/edit/inpaint.ts, docs/ARCHITECTURE.md "Inpainting
  * pipeline") into a new layer above it, recorded as an `inpaint` edit that re-renders from its inputs.
  */
 export class InpaintService {

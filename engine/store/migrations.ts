@@ -54,7 +54,7 @@ export const migrations: readonly string[] = [
     opacity REAL NOT NULL
   );
   `,
-  /* 2: model versions a project has seen (ARCHITECTURE.md, project store); edits refer to them by hash */ `
+  /* 2: model versions a project has seen (docs/ARCHITECTURE.md, project store); edits refer to them by hash */ `
   CREATE TABLE models (
     hash TEXT PRIMARY KEY,
     id TEXT NOT NULL,

@@ -13,7 +13,7 @@ type LatentMethods =
   | 'direction.compute' | 'direction.fromSets' | 'direction.list';
 
 /**
- * The latent studio (ARCHITECTURE.md, "Feature services"): sampling, directions, edits, interpolation and
+ * The latent studio (docs/ARCHITECTURE.md, "Feature services"): sampling, directions, edits, interpolation and
  * projection, each its own module, over the generators they share. Every committed change is an edit whose
  * latent is stored, so reopening re-renders it exactly.
  */
