@@ -1,6 +1,6 @@
 // The reliability suite (issue 12): a generated corpus of bad inputs run through every entry — the command line,
 // the WebSocket API and the static server of `ganvas serve` — and a bounded SIGKILL loop during imports, edits,
-// inpaints, exports and model imports. Every case ends as one of
+// inpaints, exports, model imports and training. Every case ends as one of
 //   ok     a good input did its work          clear  a bad input got a clear error (code + sentence) and the
 //   crash  the process died, or an internal          process lives on
 //          error / raw Node message came back hang   no answer within the case's deadline
@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame, type Frame } from '../engine/api/wire.js';
+import { readWeights } from '../engine/nets/weights.js';
 import { ModelRegistry, shippedModelsDir } from '../engine/runtime/registry.js';
 import { ProjectStore } from '../engine/store/project-store.js';
 import { makePng } from '../test/fixtures.js';
@@ -520,6 +521,28 @@ async function killModelImport(round: number, pkg: string): Promise<void> {
   record('kill', 'model imports', `SIGKILL at ${Math.round(delay)} ms, then a start`, left.length ? 'lost' : 'ok', left.join(', '));
 }
 
+/**
+ * Kills a fine-tuning run at a random moment (loading, training, or writing its package). Afterwards a start
+ * must list no damaged package, any package of the run must load, and a checkpoint left behind must read.
+ */
+async function killTraining(round: number, dataDir: string): Promise<void> {
+  const id = `killed-train-${round}`;
+  const child = spawn(process.execPath, [CLI, '--home', home, 'train', '--model', 'faces64', '--data', dataDir, '--kimg', '0.02', '--batch', '2', '--out', id], { stdio: 'ignore' });
+  const delay = rand(1500, 9000);
+  await new Promise<void>((ok) => { const t = setTimeout(() => { child.kill('SIGKILL'); ok(); }, delay); child.on('exit', () => { clearTimeout(t); ok(); }); });
+  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  const problems: string[] = [];
+  const registry = new ModelRegistry(home);
+  const listed = registry.list();
+  problems.push(...listed.problems.filter((p) => p.includes(id)));
+  if (listed.models.some((m) => m.id === id)) await registry.get(id).catch((e: Error) => problems.push(`${id} does not load: ${e.message}`));
+  const ckpt = join(home, 'runs', id, 'checkpoint.gnvw');
+  if (existsSync(ckpt)) {
+    try { readWeights(readFileSync(ckpt), 'checkpoint'); } catch (e) { problems.push(`checkpoint unreadable: ${(e as Error).message}`); }
+  }
+  record('kill', 'training', `SIGKILL at ${Math.round(delay)} ms (round ${round})`, problems.length ? 'lost' : 'ok', problems.join('; '));
+}
+
 async function killLoop(): Promise<void> {
   const imgs = join(work, 'kill-images');
   mkdirSync(imgs);
@@ -543,6 +566,7 @@ async function killLoop(): Promise<void> {
     if (hasShipped) jobs.push(() => killOutput('inpaints', r, ['inpaint', photo, '--mask', mask, '-o', join(imgs, `inpaint-${r}.png`)], join(imgs, `inpaint-${r}.png`), good));
     if (hasShipped) jobs.push(() => killModelImport(r, shippedInpainter));
     jobs.push(() => killEdits(r));
+    if (existsSync(join(shippedModelsDir, 'faces64'))) jobs.push(() => killTraining(r, imgs));
   }
   await pool(jobs);
 }

@@ -47,6 +47,12 @@ describe('the pixel module (engine/image/raster.ts)', () => {
     expect(() => crop(r, { x: 3, y: 0, width: 3, height: 1 })).toThrow(/outside 5×3/);
   });
 
+  it('refuses an SVG (a program that may pull in local files, e.g. <image href="file:///etc/passwd">) before rendering it', async () => {
+    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image xlink:href="file:///etc/passwd" width="10" height="10"/></svg>');
+    expect((await sharp(svg).metadata()).format).toBe('svg'); // sharp would render it
+    await expect(decode(svg, { name: 'x.svg', channels: 4 })).rejects.toThrow(/x\.svg is SVG: Ganvas reads PNG, JPEG, WebP, GIF, TIFF and AVIF/);
+  });
+
   it('says "over the limit" for a huge image from its header, and "not an image" for junk', async () => {
     await expect(decode(await pngClaiming(30000, 30000), { name: 'huge.png', channels: 4 })).rejects.toThrow(/huge\.png is 30000×30000, over the 120 MP limit/);
     await expect(decode(new TextEncoder().encode('not an image'), { name: 'junk.png', channels: 4 })).rejects.toThrow(/junk\.png is not an image Ganvas can read/);

@@ -51,6 +51,9 @@ async function toRaster(s: Sharp, channels: Channels): Promise<Raster> {
   return raster(bytes(data), info.width, info.height, channels);
 }
 
+/** The formats `decode` accepts, as sharp names them (AVIF and HEIC are 'heif'). */
+const READABLE = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'heif']);
+
 export interface DecodeOptions {
   /** What the user calls the file, for messages. */
   name?: string;
@@ -73,6 +76,8 @@ export async function decode(file: Uint8Array, opts: DecodeOptions): Promise<Ras
   } catch {
     throw new EngineError('bad_image', `${name} is not an image Ganvas can read (PNG, JPEG, WebP, GIF, TIFF, AVIF)`);
   }
+  // Raster formats only: an SVG or PDF is a program for librsvg/poppler that may reference other files.
+  if (!READABLE.has(meta.format ?? '')) throw new EngineError('bad_image', `${name} is ${meta.format?.toUpperCase() ?? 'not an image'}: Ganvas reads PNG, JPEG, WebP, GIF, TIFF and AVIF`);
   if (!meta.width || !meta.height) throw new EngineError('bad_image', `${name} has no pixel size`);
   if (meta.width * meta.height > MAX_PIXELS) {
     throw new EngineError('bad_image', `${name} is ${meta.width}×${meta.height}, over the ${MAX_PIXELS / 1e6} MP limit`);
