@@ -1,4 +1,5 @@
 import { extname, join, normalize, sep } from 'node:path';
+import { CONTENT_TYPES } from '../engine/serve/static.js';
 
 /**
  * The desktop shell's security rules (Electron's security checklist; docs/ARCHITECTURE.md, security), kept free of
@@ -46,17 +47,6 @@ export function navigationAllowed(url: string): boolean {
   return u !== null && u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
 
 /**
  * The file an `app://ganvas/…` request reads from the renderer folder, or null (a 404): another host, a
@@ -76,5 +66,5 @@ export function appFile(rendererDir: string, url: string): { file: string; type:
   const root = normalize(rendererDir);
   const file = join(root, rel === '' ? 'index.html' : rel);
   if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) return null;
-  return { file, type: TYPES[extname(file)] ?? 'application/octet-stream' };
+  return { file, type: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' };
 }

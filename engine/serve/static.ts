@@ -2,7 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 
-const TYPES: Record<string, string> = {
+/** The content types of the renderer's files, for both hosts (this server and Electron's app:// protocol). */
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -55,7 +56,7 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     return;
   }
   res.writeHead(200, {
-    'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+    'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-cache',
