@@ -68,7 +68,9 @@ describe('the editor in Chromium against the real engine', () => {
     await expect(page.locator('[data-testid=undo]').isDisabled()).resolves.toBe(true);
 
     // A file that is not a Ganvas project is refused by name, and the open project stays open.
-    const notProject = join(home, 'notes.ganvas');
+    // (In the library folder: a page may open projects only there and in folders the user allowed.)
+    mkdirSync(join(home, 'projects'), { recursive: true });
+    const notProject = join(home, 'projects', 'notes.ganvas');
     writeFileSync(notProject, 'these are notes, not a project '.repeat(8));
     await page.locator('[data-testid=projects]').click();
     await page.locator('[data-testid=open-path]').fill(notProject);

@@ -61,7 +61,7 @@ describe('fine-tuning from the editor', () => {
       await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 60 * i, g: 90, b: 180 - 30 * i } } }).png().toFile(join(data, `img${i}.png`));
     }
     const home = tempDir();
-    const served = await startServe(home, join(home, 'cancel.ganvas'));
+    const served = await startServe(home, join(home, 'cancel.ganvas'), [data]); // the training folder, allowed as `ganvas serve --allow` does
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(served.url);
     await page.locator('[data-testid=sample]').first().waitFor({ timeout: 30_000 });
