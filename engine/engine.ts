@@ -296,7 +296,7 @@ export class Engine {
         }, (p) => {
           const eta = p.etaSeconds === null ? '' : ` · ETA ${Math.round(p.etaSeconds)} s`;
           const losses = p.lossG === null ? '' : ` · G ${p.lossG.toFixed(3)} · D ${p.lossD!.toFixed(3)}`;
-          ctx.progress(Math.round(p.kimg * 1000), Math.round(p.totalKimg * 1000), p.phase === 'training' ? `${p.kimg.toFixed(2)}/${p.totalKimg} kimg · ${p.imgPerSec.toFixed(1)} img/s${losses}${eta} · ${p.backend}` : (p.message ?? p.phase));
+          ctx.progress(Math.round(p.kimg * 1000), Math.round(p.totalKimg * 1000), p.phase === 'training' ? `${p.kimg.toFixed(2)}/${p.totalKimg} kimg · ${p.imgPerSec.toFixed(1)} img/s${losses}${eta} · ${p.engine ?? p.backend}` : (p.message ?? p.phase));
         }, ctx.signal);
         if (this.project) this.registerModels(this.project);
         return result;

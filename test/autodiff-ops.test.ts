@@ -52,6 +52,8 @@ const cases: [string, NetFn, number[][], CompareOptions?][] = [
   ['conv2d depthwise, zero padding', (o, [x, w]) => o.conv2d(x!, w!, { depthwise: true }), [[2, 4, 5, 5], [4, 1, 3, 3]]],
   ['upsample2x', (o, [x]) => o.upsample2x(x!), [[2, 3, 4, 5]]],
   ['downsample2x', (o, [x]) => o.downsample2x(x!), [[2, 3, 4, 6]]],
+  // The loss' softplus is no NetOps op (losses are traced directly): its reference is tf.softplus.
+  ['softplus (loss primitive)', (o, [x]) => x!, [[4, 5]], { reference: ([x]) => tf.softplus(tf.mul(x!, 3)), trace: (t, [x]) => t.softplus(t.mul(x!, 3)) }],
 ];
 
 describe('autodiff: each op\'s gradient graph in onnxruntime equals tf.grads of the eager interpreter (≤ 1e-5 relative)', () => {

@@ -342,7 +342,7 @@ program
       dataDir: resolve(o.data), runDir, kimg: o.kimg, batch: o.batch, seed: o.seed, checkpointEvery: 100, backend: o.backend,
     }, (p) => {
       const line = p.phase === 'training'
-        ? `step ${p.step}  ${p.kimg.toFixed(3)}/${p.totalKimg} kimg  ${p.imgPerSec.toFixed(1)} img/s  G ${p.lossG?.toFixed(3)}  D ${p.lossD?.toFixed(3)}  ETA ${Math.round(p.etaSeconds ?? 0)} s  [${p.backend}]`
+        ? `step ${p.step}  ${p.kimg.toFixed(3)}/${p.totalKimg} kimg  ${p.imgPerSec.toFixed(1)} img/s  G ${p.lossG?.toFixed(3)}  D ${p.lossD?.toFixed(3)}  ETA ${Math.round(p.etaSeconds ?? 0)} s  [${p.engine ?? p.backend}]`
         : `${p.phase}: ${p.message ?? ''}`;
       if (line !== last) console.error(line);
       last = line;
