@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import '../engine/nets/gradients.js';
 import type { GeneratorConfig } from '../engine/nets/generator.js';
-import { tf } from '../engine/nets/tf.js';
+import { selectTrainingBackend } from '../engine/nets/backend.js';
 import { defaultTrainConfig, GanTrainer, type TrainConfig } from '../engine/train/gan-trainer.js';
 import { OrtGanTrainer } from '../engine/train/ort/ort-gan-trainer.js';
 import type { BenchRow } from './run.js';
@@ -33,7 +33,8 @@ function torchPeer(cases: object[]): Record<string, number> | null {
 }
 
 export async function benchTrainOrt(resolutions = [32, 64], reps = 4): Promise<BenchRow[]> {
-  await tf.setBackend('cpu');
+  // The tfjs peer on its fastest backend here (WebAssembly where tfjs-node is absent), as the worker would pick.
+  const { backend } = await selectTrainingBackend();
   const rows: BenchRow[] = [];
   for (const res of resolutions) {
     const batch = 8;
@@ -44,16 +45,19 @@ export async function benchTrainOrt(resolutions = [32, 64], reps = 4): Promise<B
     const ort = await OrtGanTrainer.create(gen(res), config, data, tfjs.checkpoint(), { intraOpNumThreads: 2 });
     const ortMs = await timed(() => ort.trainStep(), reps);
     await ort.dispose();
+    console.error(`${res} px: onnxruntime ${ortMs.toFixed(0)} ms/step`);
     const tfjsMs = await timed(() => tfjs.trainStep(), Math.max(1, reps / 2));
     tfjs.dispose();
+    console.error(`${res} px: tfjs ${backend} ${tfjsMs.toFixed(0)} ms/step`);
     const name = `training step ${res} px, batch ${batch} (onnxruntime CPU)`;
     const peer = torchPeer([{ name, kind: 'train', ...gen(res), batch, reps, r1Every: 4 }]);
     const torchMs = peer?.[name] ?? NaN;
+    console.error(`${res} px: PyTorch ${torchMs.toFixed(0)} ms/step`);
     const row = (peerName: string, peerMs: number): BenchRow => ({
       name, figure: ortMs, unit: 'ms', peer: peerName, peerFigure: peerMs, ratio: peerMs / ortMs,
       throughput: (batch * 1000) / ortMs, peerThroughput: (batch * 1000) / peerMs,
     });
-    rows.push(row(peer ? 'PyTorch CPU, 2 threads' : 'PyTorch (not installed)', torchMs), row('tfjs cpu trainer', tfjsMs));
+    rows.push(row(peer ? 'PyTorch CPU, 2 threads' : 'PyTorch (not installed)', torchMs), row(`tfjs ${backend} trainer`, tfjsMs));
   }
   return rows;
 }
