@@ -49,6 +49,34 @@ describe('onnxruntime training steps equal the tfjs trainer', () => {
   }, 600_000);
 });
 
+describe('onnxruntime trainer resume', () => {
+  it('a run resumed from its checkpoint continues bit for bit', async () => {
+    const config: TrainConfig = { ...defaultTrainConfig, batch: 4, r1Gamma: 1, r1Every: 2, emaKimg: 0.01, augment: [], seed: 9 };
+    const r = TINY_G.resolution;
+    const data = { images: new Uint8Array(4 * r * r * 3).map((_, i) => (i * 131) & 255), count: 4 };
+    const start = await freshCheckpoint(config, data);
+    const a = await OrtGanTrainer.create(TINY_G, config, data, start);
+    const b = await OrtGanTrainer.create(TINY_G, config, data, start);
+    try {
+      await a.trainStep();
+      const saved = a.checkpoint();
+      const lossA = (await a.trainStep()).lossD; // step 1 (no R1) …
+      const lossA2 = (await a.trainStep()).r1; // … and step 2 (R1)
+      b.restore(saved);
+      expect(b.step).toBe(1);
+      expect((await b.trainStep()).lossD).toBe(lossA);
+      expect((await b.trainStep()).r1).toBe(lossA2);
+      const want = new Map(a.checkpoint());
+      const got = b.checkpoint();
+      expect(got.length).toBe(want.size);
+      for (const [name, t] of got) expect(Array.from(t.data), name).toEqual(Array.from(want.get(name)!.data));
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  }, 300_000);
+});
+
 async function freshCheckpoint(config: TrainConfig, data: { images: Uint8Array; count: number }) {
   const t = new GanTrainer(TINY_G, config, data);
   try {
