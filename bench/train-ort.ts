@@ -11,7 +11,8 @@ import type { BenchRow } from './run.js';
  * Training steps (G step, D step with lazy R1 every 4th step, EMA) compiled to ONNX and run by onnxruntime-node on
  * the CPU, against the same step in PyTorch CPU (bench/torch_peer.py's train case, the twins in
  * build/models/nets.py) and in the tfjs trainer, all measured in this run with 2 threads. Augmentation off.
- * img/s counts the batch's images per whole step.
+ * img/s counts the batch's images per whole step. Every engine times the same steps 1…reps after a warm-up step 0,
+ * so each includes the same lazy-R1 steps (every 4th).
  */
 const CH = { 4: 128, 8: 128, 16: 96, 32: 48, 64: 24 };
 const gen = (resolution: number): GeneratorConfig => ({ zDim: 128, wDim: 128, mappingLayers: 4, resolution, channels: Object.fromEntries(Object.entries(CH).filter(([k]) => Number(k) <= resolution)) });
@@ -46,7 +47,7 @@ export async function benchTrainOrt(resolutions = [32, 64], reps = 4): Promise<B
     const ortMs = await timed(() => ort.trainStep(), reps);
     await ort.dispose();
     console.error(`${res} px: onnxruntime ${ortMs.toFixed(0)} ms/step`);
-    const tfjsMs = await timed(() => tfjs.trainStep(), Math.max(1, reps / 2));
+    const tfjsMs = await timed(() => tfjs.trainStep(), reps); // same steps (and so the same R1 steps) as the others
     tfjs.dispose();
     console.error(`${res} px: tfjs ${backend} ${tfjsMs.toFixed(0)} ms/step`);
     const name = `training step ${res} px, batch ${batch} (onnxruntime CPU)`;
