@@ -47,6 +47,35 @@ describe('onnxruntime training steps equal the tfjs trainer', () => {
       await ort.dispose();
     }
   }, 600_000);
+
+  it('with DiffAugment (color, translation, cutout) in the graphs: 2 steps within 1e-4 relative', async () => {
+    const config: TrainConfig = { ...defaultTrainConfig, batch: 4, r1Gamma: 1, r1Every: 2, emaKimg: 0.01, seed: 4 };
+    expect(config.augment).toEqual(['color', 'translation', 'cutout']);
+    const r = TINY_G.resolution;
+    const data = { images: new Uint8Array(6 * r * r * 3).map((_, i) => (i * 2246822519) >>> 24), count: 6 };
+    const tfjs = new GanTrainer(TINY_G, config, data);
+    const ort = await OrtGanTrainer.create(TINY_G, config, data, tfjs.checkpoint());
+    try {
+      let worstLoss = 0;
+      for (let s = 0; s < 2; s++) {
+        const a = tfjs.trainStep();
+        const b = await ort.trainStep();
+        worstLoss = Math.max(worstLoss, relDiff([b.lossG], [a.lossG]), relDiff([b.lossD], [a.lossD]), a.r1 === null ? 0 : relDiff([b.r1!], [a.r1]));
+      }
+      const want = new Map(tfjs.checkpoint());
+      let worst = 0, worstName = '';
+      for (const [name, w] of ort.checkpoint()) {
+        const d = relDiff(w.data, want.get(name)!.data);
+        if (d > worst) [worst, worstName] = [d, name];
+      }
+      console.log(`DiffAugment: losses max relative difference ${worstLoss.toExponential(2)}; checkpoint max ${worst.toExponential(2)} (${worstName})`);
+      expect(worstLoss).toBeLessThanOrEqual(1e-4);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    } finally {
+      tfjs.dispose();
+      await ort.dispose();
+    }
+  }, 600_000);
 });
 
 describe('onnxruntime trainer resume', () => {

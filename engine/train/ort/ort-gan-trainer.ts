@@ -7,6 +7,7 @@ import { tf } from '../../nets/tf.js';
 import type { WeightTensor } from '../../nets/weights.js';
 import { mix, TrainingDiverged, type StepStats, type TrainConfig } from '../gan-trainer.js';
 import { adamScalars, type AdamHyper } from './adam-graph.js';
+import { augmentDraws } from './augment-graph.js';
 import { dStepGraph, emaGraph, gStepGraph, next, type PhaseSpec } from './step-graphs.js';
 
 export interface OrtTrainerOptions {
@@ -19,7 +20,7 @@ export interface OrtTrainerOptions {
  * StyleGAN2's loop as GanTrainer runs it (same losses, Adam settings, per-step seeds and checkpoint format), but
  * every phase is one onnxruntime run of a graph from step-graphs.ts: weights and Adam moments live as onnxruntime
  * tensors and each run's outputs become the next run's inputs. JavaScript only draws the step's latents and picks
- * its real images. Not yet: DiffAugment inside the graphs (refused below).
+ * its real images and DiffAugment's random draws (augment-graph.ts).
  */
 export class OrtGanTrainer {
   step = 0;
@@ -44,7 +45,6 @@ export class OrtGanTrainer {
 
   /** Builds and loads the phase graphs; state comes from a GanTrainer-format checkpoint (`checkpoint()`). */
   static async create(gConfig: GeneratorConfig, config: TrainConfig, data: { images: Uint8Array; count: number }, checkpoint: [string, WeightTensor][], options: OrtTrainerOptions = {}): Promise<OrtGanTrainer> {
-    if (config.augment.length) throw new Error(`the onnxruntime trainer has no DiffAugment yet (asked for ${config.augment.join(', ')}); use the tfjs trainer`);
     const ort = await import('onnxruntime-node');
     const graphs = OrtGanTrainer.graphs(gConfig, config);
     const momentLayouts = OrtGanTrainer.momentLayouts(gConfig);
@@ -63,7 +63,7 @@ export class OrtGanTrainer {
     const D = new Discriminator({ resolution: gConfig.resolution, channels: gConfig.channels }, 0);
     try {
       const c = config.r1Every / (config.r1Every + 1);
-      const spec: PhaseSpec = { G, D, batch: config.batch, adamG: { beta1: 0, beta2: 0.99, eps: 1e-8 }, adamD: { beta1: 0, beta2: 0.99 ** c, eps: 1e-8 } };
+      const spec: PhaseSpec = { G, D, batch: config.batch, augment: config.augment, adamG: { beta1: 0, beta2: 0.99, eps: 1e-8 }, adamD: { beta1: 0, beta2: 0.99 ** c, eps: 1e-8 } };
       const beta = 0.5 ** (config.batch / Math.max(1e-8, config.emaKimg * 1000));
       return { g: gStepGraph(spec), d: dStepGraph(spec, null), dR1: dStepGraph(spec, (config.r1Gamma / 2) * config.r1Every), ema: emaGraph(spec, beta) };
     } finally {
@@ -139,10 +139,20 @@ export class OrtGanTrainer {
     return scalars;
   }
 
+  /** DiffAugment's draws for purpose k (3: G's fakes, 5: D's fakes, 6: reals), as GanTrainer.augment makes them. */
+  private augmentFeeds(k: number): Record<string, Ort.Tensor> {
+    if (!this.config.augment.length) return {};
+    const r = this.gConfig.resolution;
+    const draws = augmentDraws(this.config.augment, [this.config.batch, 3, r, r], mix(this.config.seed, this.step, k), `aug${k}`);
+    return Object.fromEntries(Object.entries(draws).map(([n, d]) => [n, this.tensor(d.data, d.dims)]));
+  }
+
   async trainStep(): Promise<StepStats> {
-    const g = await this.run(this.sessions.g, { z: this.latents(2), ...this.adamFeeds('optG') });
+    const g = await this.run(this.sessions.g, { z: this.latents(2), ...this.augmentFeeds(3), ...this.adamFeeds('optG') });
     const doR1 = this.step % this.config.r1Every === 0;
-    const d = await this.run(doR1 ? this.sessions.dR1 : this.sessions.d, { z: this.latents(4), reals: this.reals(), ...this.adamFeeds('optD') });
+    const d = await this.run(doR1 ? this.sessions.dR1 : this.sessions.d, {
+      z: this.latents(4), reals: this.reals(), ...this.augmentFeeds(5), ...this.augmentFeeds(6), ...this.adamFeeds('optD'),
+    });
     const lossG = g.lossG!, lossD = d.lossD!;
     if (!Number.isFinite(lossG) || !Number.isFinite(lossD)) {
       throw new TrainingDiverged(`training diverged at step ${this.step + 1} (G loss ${lossG}, D loss ${lossD})`);

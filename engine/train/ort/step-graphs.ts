@@ -6,7 +6,9 @@ import { TraceOps } from '../../nets/autodiff/trace-ops.js';
 import type { Discriminator } from '../../nets/discriminator.js';
 import type { Generator } from '../../nets/generator.js';
 import type { Module } from '../../nets/module.js';
+import type { Augment } from '../augment.js';
 import { adamUpdate, type AdamHyper } from './adam-graph.js';
+import { traceAugment } from './augment-graph.js';
 
 /**
  * The phases of StyleGAN2's loop (engine/train/gan-trainer.ts), each one ONNX graph: weights, Adam moments and
@@ -22,7 +24,11 @@ export interface PhaseSpec {
   batch: number;
   adamG: AdamHyper;
   adamD: AdamHyper;
+  /** DiffAugment before D; its draws are inputs 'aug3.…' (G step's fakes), 'aug5.…' and 'aug6.…' (D step's fakes, reals). */
+  augment: readonly Augment[];
 }
+
+const augmented = (t: TraceOps, s: PhaseSpec, x: Sym, k: number) => (s.augment.length ? traceAugment(t, x, s.augment, `aug${k}`) : x);
 
 function fakes(t: TraceOps, G: Generator, batch: number, zName: string): Sym {
   const w = G.mapping.apply(t, t.input(zName, [batch, G.config.zDim]), 1);
@@ -50,7 +56,7 @@ function optimise(t: TraceOps, net: Module, prefix: string, opt: string, h: Adam
 /** G main: softplus(−D(G(z))), backward to G, Adam. Inputs: G.*, D.*, z, optG.*; outputs lossG and next:… */
 export function gStepGraph(s: PhaseSpec): EmittedGraph {
   const t = new TraceOps().bind(s.G, 'G.').bind(s.D, 'D.');
-  const loss = meanSoftplus(t, s.D.apply(t, fakes(t, s.G, s.batch, 'z')), -1);
+  const loss = meanSoftplus(t, s.D.apply(t, augmented(t, s, fakes(t, s.G, s.batch, 'z'), 3)), -1);
   return emitOnnx('g_step', { lossG: loss, ...optimise(t, s.G, 'G.', 'optG', s.adamG, loss) }, 'Ganvas G step');
 }
 
@@ -61,9 +67,10 @@ export function gStepGraph(s: PhaseSpec): EmittedGraph {
 export function dStepGraph(s: PhaseSpec, r1Weight: number | null): EmittedGraph {
   const t = new TraceOps().bind(s.G, 'G.').bind(s.D, 'D.');
   const res = s.G.config.resolution;
-  const real = t.input('reals', [s.batch, 3, res, res]);
+  // R1 differentiates with respect to the augmented reals, as GanTrainer does.
+  const real = augmented(t, s, t.input('reals', [s.batch, 3, res, res]), 6);
   const realLogits = s.D.apply(t, real);
-  let loss = t.add(meanSoftplus(t, s.D.apply(t, fakes(t, s.G, s.batch, 'z')), 1), meanSoftplus(t, realLogits, -1));
+  let loss = t.add(meanSoftplus(t, s.D.apply(t, augmented(t, s, fakes(t, s.G, s.batch, 'z'), 5)), 1), meanSoftplus(t, realLogits, -1));
   const outputs: Record<string, Sym> = {};
   if (r1Weight !== null) {
     const [g] = gradients(t, total(t, realLogits), [real]);
