@@ -97,12 +97,11 @@ export const VERIFIED_PROVIDERS: readonly string[] = ['cpu'];
 export interface EngineCandidate { engine: 'onnxruntime' | 'tfjs'; provider?: string; skip?: string }
 
 /** Every engine in the order tried, each with why it is skipped here (if it is). Pure, for tests and `--explain`. */
-export function engineCandidates(available: readonly string[], config: TrainConfig, prefer?: 'onnxruntime' | 'tfjs'): EngineCandidate[] {
-  const ortSkip = config.augment.length ? `DiffAugment (${config.augment.join(', ')}) is not in the step graphs yet` : undefined;
+export function engineCandidates(available: readonly string[], prefer?: 'onnxruntime' | 'tfjs'): EngineCandidate[] {
   const ort: EngineCandidate[] = EXECUTION_PROVIDER_ORDER.map((provider) => ({
     engine: 'onnxruntime', provider,
-    skip: ortSkip ?? (!available.includes(provider) ? 'not in this onnxruntime-node build'
-      : !VERIFIED_PROVIDERS.includes(provider) ? 'not yet checked against the tfjs reference' : undefined),
+    skip: !available.includes(provider) ? 'not in this onnxruntime-node build'
+      : !VERIFIED_PROVIDERS.includes(provider) ? 'not yet checked against the tfjs reference' : undefined,
   }));
   const tfjs: EngineCandidate = { engine: 'tfjs' };
   if (prefer === 'tfjs') return [tfjs];
@@ -123,7 +122,7 @@ export async function openTrainingEngine(
   const ort = await import('onnxruntime-node');
   const available = ort.listSupportedBackends().map((b) => b.name);
   const tried: string[] = [];
-  for (const c of engineCandidates(available, config, options.prefer)) {
+  for (const c of engineCandidates(available, options.prefer)) {
     if (c.skip) {
       tried.push(`${c.engine} ${c.provider}: ${c.skip}`);
       continue;
