@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { methods } from '../engine/api/contract.js';
 import { Engine } from '../engine/engine.js';
 import { Discriminator } from '../engine/nets/discriminator.js';
 import { tf } from '../engine/nets/tf.js';
@@ -161,4 +163,72 @@ describe('fine-tuning in a worker thread', () => {
     writeFileSync(join(dir, 'a.txt'), 'hello');
     await expect(loadImageFolder(dir, 16)).rejects.toThrow(/has no image Ganvas can train on \(1 file\(s\) skipped, e\.g\. a\.txt/);
   });
+});
+
+describe('one training recipe (engine/train/recipe.json) for both loops', () => {
+  const root = join(import.meta.dirname, '..');
+  const recipe = JSON.parse(readFileSync(join(root, 'engine', 'train', 'recipe.json'), 'utf8'));
+  const { about: _a, loss: _l, fineTune, ...pretrain } = recipe;
+  const { why, ...overrides } = fineTune;
+  // Numbers to 12 significant digits: D's rate and β2 come back through the lazy-R1 scaling and its inverse.
+  const rounded = (v: unknown): unknown => typeof v === 'number' ? Number(v.toPrecision(12)) : Array.isArray(v) ? v.map(rounded)
+    : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rounded(x)])) : v;
+  const python = '/usr/bin/python3';
+  const hasTorch = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+
+  it('every setting in which fine-tuning differs from pretraining is a key of fineTune, with its reason', () => {
+    expect(Object.keys(overrides).sort()).toEqual(Object.keys(why).sort());
+    for (const k of Object.keys(overrides)) {
+      expect(Object.keys(pretrain), `fineTune.${k} overrides nothing`).toContain(k);
+      expect(overrides[k], `fineTune.${k} equals the pretraining value: not a difference`).not.toEqual(pretrain[k]);
+      expect(why[k].length, `fineTune.why.${k}`).toBeGreaterThan(40);
+    }
+  });
+
+  it('the fine-tuning loop runs the top level with fineTune laid over it (read back from its optimisers and config)', async () => {
+    const data = { images: new Uint8Array(16 * 16 * 3 * 2), count: 2 };
+    const trainer = new GanTrainer(TINY_G, defaultTrainConfig, data);
+    expect(rounded(trainer.effectiveSettings())).toEqual(rounded({ ...pretrain, ...overrides }));
+    trainer.dispose();
+    // and the defaults a user meets: the API's and the CLI's batch
+    expect(methods['train.start'].request.parse({ modelId: 'm', dataDir: 'd', kimg: 1 }).batch).toBe(overrides.batch);
+    const help = spawnSync(process.execPath, [join(root, 'bin', 'ganvas.js'), 'train', '--help'], { encoding: 'utf8' }).stdout;
+    expect(help).toMatch(new RegExp(`--batch <n>\\s+batch size \\(default: ${overrides.batch}\\)`));
+  }, 60_000);
+
+  it('fine-tuning mixes styles as the recipe says: with probability styleMixing, rows from a cut in 1 … L−1 on take a second w', () => {
+    const data = { images: new Uint8Array(16 * 16 * 3 * 2), count: 2 };
+    const cuts = (styleMixing: number) => {
+      const trainer = new GanTrainer(TINY_G, { ...defaultTrainConfig, styleMixing }, data);
+      const found: (number | null)[] = [];
+      for (let step = 0; step < 200; step++) {
+        trainer.step = step;
+        const rows = tf.tidy(() => tf.unstack(trainer.fakeWs(2), 1).map((r) => Array.from(r.dataSync())));
+        const same = (a: number[], b: number[]) => a.every((v, i) => v === b[i]);
+        const cut = rows.findIndex((r) => !same(r, rows[0]!));
+        if (cut === -1) found.push(null);
+        else {
+          expect(rows.slice(cut).every((r) => same(r, rows.at(-1)!)), 'every row from the cut on is the second w').toBe(true);
+          found.push(cut);
+        }
+      }
+      trainer.dispose();
+      return found;
+    };
+    expect(cuts(0).every((c) => c === null)).toBe(true);
+    const half = cuts(overrides.styleMixing ?? pretrain.styleMixing);
+    const mixed = half.filter((c): c is number => c !== null);
+    expect(mixed.length / half.length).toBeGreaterThan(pretrain.styleMixing - 0.1);
+    expect(mixed.length / half.length).toBeLessThan(pretrain.styleMixing + 0.1);
+    expect(Math.min(...mixed)).toBe(1);
+    expect(Math.max(...mixed)).toBe(2 * Math.log2(TINY_G.resolution) - 3); // L − 1, with L = 2·log2(resolution) − 2 rows
+  });
+
+  it.skipIf(!hasTorch)(`the pretraining loop (train_generator.py --print-config) runs the top level${hasTorch ? '' : ' [skipped: python3-torch is not installed]'}`, () => {
+    const r = spawnSync(python, [join(root, 'build', 'models', 'train_generator.py'), '--out', tempDir(), '--print-config'], { encoding: 'utf8', cwd: join(root, 'build', 'models') });
+    expect(r.status, r.stderr).toBe(0);
+    const { adam: { beta2D, ...adam }, ...effective } = JSON.parse(r.stdout);
+    expect(rounded({ ...effective, adam })).toEqual(rounded(pretrain));
+    expect(rounded(beta2D)).toBe(rounded(pretrain.adam.beta2)); // D's β2, with the lazy-R1 scaling undone
+  }, 60_000);
 });

@@ -1,8 +1,9 @@
 """The engine's networks in PyTorch, for pretraining the shipped models on 2 CPU cores.
 
 This file mirrors engine/nets/*.ts layer for layer and parameter name for parameter name: the engine loads the
-weights this script writes, and test/shipped-models.test.ts checks that the engine's output equals this file's
-on fixed inputs. Layouts follow the engine: fc weights are [in, out]; conv weights are [out, in, kh, kw].
+weights this script writes. test/twins.test.ts pins it with fixtures that twin_fixtures.py writes (stamped with
+this file's SHA-256: after any change here, run /usr/bin/python3 build/models/twin_fixtures.py and commit them),
+and test/shipped-models.test.ts checks the shipped models against this file's outputs on fixed inputs. Layouts follow the engine: fc weights are [in, out]; conv weights are [out, in, kh, kw].
 """
 import math
 import torch

@@ -11,6 +11,7 @@ import { ProjectStore } from '../store/project-store.js';
 import { userModelsDir } from '../runtime/registry.js';
 import { describeIo, parseRange, type Range } from '../runtime/inpainter-io.js';
 import { fineTune } from '../train/fine-tune.js';
+import { fineTuneRecipe } from '../train/recipe.js';
 import { inpaintFile, pairFolder } from '../edit/inpaint-file.js';
 import { defaultInpaintParams, MAX_FEATHER } from '../edit/inpaint.js';
 import { inpaintModel } from '../edit/inpaint-model.js';
@@ -325,7 +326,7 @@ program
   .requiredOption('--model <id>', 'the generator to start from')
   .requiredOption('--data <dir>', 'folder of images (non-images are skipped and listed)')
   .option('--kimg <n>', 'thousands of images to show the discriminator', Number, 1)
-  .option('--batch <n>', 'batch size', int, 8)
+  .option('--batch <n>', 'batch size', int, fineTuneRecipe().batch)
   .option('--seed <n>', 'random seed', int, 0)
   .option('--out <id>', 'id of the new model (default: <model>-ft)')
   .option('--backend <name>', 'tensorflow | wasm | cpu (default: the fastest that loads)')

@@ -89,8 +89,9 @@ export class EagerOps implements NetOps<Eager> {
     return new Eager(v, LOGICAL_AXES[layoutOf(v)]);
   }
 
+  /** Constants are kernels and scalars, not feature maps: kept in logical order. */
   constant(data: Float32Array, shape: number[]): Eager {
-    return this.canonical(tf.tensor(data, shape));
+    return this.plain(tf.tensor(data, shape));
   }
 
   shape(x: Eager): Shape {

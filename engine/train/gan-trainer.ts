@@ -4,23 +4,35 @@ import { tf } from '../nets/tf.js';
 import type { Weights, WeightTensor } from '../nets/weights.js';
 import { Adam } from './adam.js';
 import { diffAugment, type Augment } from './augment.js';
+import { fineTuneRecipe, type Recipe } from './recipe.js';
 
+/** One run's settings: engine/train/recipe.json's fine-tuning recipe (`defaultTrainConfig`), flattened, and a seed. */
 export interface TrainConfig {
   batch: number;
   lrG: number;
   lrD: number;
+  adam: Recipe['adam'];
   /** R1 weight γ; the penalty runs every `r1Every` D steps, scaled up to match (lazy regularisation). */
   r1Gamma: number;
   r1Every: number;
-  /** Half-life of the EMA of G's weights, in thousands of images. */
+  styleMixing: number;
+  noise: Recipe['noise'];
+  /** Half-life of the EMA of G's weights, in thousands of images, and its optional ramp-up (see Recipe). */
   emaKimg: number;
+  emaRampUp: number | null;
+  wAvgBeta: number;
   augment: Augment[];
   seed: number;
 }
 
-export const defaultTrainConfig: TrainConfig = {
-  batch: 8, lrG: 0.002, lrD: 0.002, r1Gamma: 0.2, r1Every: 16, emaKimg: 1, augment: ['color', 'translation', 'cutout'], seed: 0,
-};
+export function trainConfig(r: Recipe, seed = 0): TrainConfig {
+  return {
+    batch: r.batch, lrG: r.lr.G, lrD: r.lr.D, adam: r.adam, r1Gamma: r.r1.gamma, r1Every: r.r1.every, styleMixing: r.styleMixing,
+    noise: r.noise, emaKimg: r.ema.halfLifeKimg, emaRampUp: r.ema.rampUp, wAvgBeta: r.wAvgBeta, augment: r.augment, seed,
+  };
+}
+
+export const defaultTrainConfig: TrainConfig = trainConfig(fineTuneRecipe());
 
 export class TrainingDiverged extends Error {}
 
@@ -46,9 +58,11 @@ export class GanTrainer {
     this.G = new Generator(gConfig, config.seed);
     this.Gema = new Generator(gConfig, config.seed);
     this.D = new Discriminator({ resolution: gConfig.resolution, channels: gConfig.channels }, config.seed);
+    // Lazy R1 makes D's steps longer; its rate and β2 are scaled as in StyleGAN2 (c = every / (every + 1)).
+    const { beta1, beta2, eps } = config.adam;
     const c = config.r1Every / (config.r1Every + 1);
-    this.optG = new Adam(this.G.trainableVariables(), config.lrG, 0, 0.99);
-    this.optD = new Adam(this.D.trainableVariables(), config.lrD * c, 0, 0.99 ** c);
+    this.optG = new Adam(this.G.trainableVariables(), config.lrG, beta1, beta2, eps);
+    this.optD = new Adam(this.D.trainableVariables(), config.lrD * c, beta1 ** c, beta2 ** c, eps);
     this.copyInto(this.Gema, this.G);
   }
 
@@ -80,9 +94,30 @@ export class GanTrainer {
     return tf.tensor4d(out, [batch, r, r, 3]);
   }
 
+  private latents(k: number): tf.Tensor2D {
+    return tf.randomNormal([this.config.batch, this.gConfig.zDim], 0, 1, 'float32', mix(this.config.seed, this.step, k)) as tf.Tensor2D;
+  }
+
+  /** The ws[B, L, W] that fakes number k of this step are rendered from. */
+  fakeWs(k: number): tf.Tensor3D {
+    return this.styleMix(this.G.broadcast(this.G.mapping.forward(this.latents(k))), k);
+  }
+
   private fakes(k: number): tf.Tensor4D {
-    const z = tf.randomNormal([this.config.batch, this.gConfig.zDim], 0, 1, 'float32', mix(this.config.seed, this.step, k)) as tf.Tensor2D;
-    return this.G.synthesis.forward(this.G.broadcast(this.G.mapping.forward(z)), 'const');
+    return this.G.synthesis.forward(this.fakeWs(k), this.config.noise);
+  }
+
+  /**
+   * Style mixing regularisation (StyleGAN §3.1): with probability `styleMixing` the rows from a random cut on take
+   * w of a second latent, so that no layer range relies on its neighbours' style.
+   */
+  private styleMix(ws: tf.Tensor3D, k: number): tf.Tensor3D {
+    if (this.config.styleMixing <= 0) return ws;
+    const [draw, at] = tf.randomUniform([2], 0, 1, 'float32', mix(this.config.seed, this.step, 100 + k)).dataSync();
+    if (draw! >= this.config.styleMixing) return ws;
+    const cut = 1 + Math.floor(at! * (this.G.numWs - 1)); // 1 … numWs − 1, as torch.randint(1, num_ws)
+    const w2 = this.G.broadcast(this.G.mapping.forward(this.latents(200 + k)));
+    return tf.concat([tf.slice(ws, [0, 0, 0], [-1, cut, -1]), tf.slice(w2, [0, cut, 0], [-1, -1, -1])], 1) as tf.Tensor3D;
   }
 
   private augment(x: tf.Tensor4D, k: number): tf.Tensor4D {
@@ -123,14 +158,21 @@ export class GanTrainer {
     this.updateEma();
     tf.tidy(() => {
       const z = tf.randomNormal([this.config.batch, this.gConfig.zDim], 0, 1, 'float32', mix(this.config.seed, this.step, 7)) as tf.Tensor2D;
-      this.G.mapping.trackAverage(this.G.mapping.forward(z));
+      this.G.mapping.trackAverage(this.G.mapping.forward(z), this.config.wAvgBeta);
     });
     this.step++;
     return { lossG, lossD, r1 };
   }
 
+  /** Images over which the EMA halves its distance to G, after `step` steps. */
+  private emaHalfLife(): number {
+    const { emaKimg, emaRampUp, batch } = this.config;
+    const full = emaKimg * 1000;
+    return emaRampUp === null ? full : Math.min(full, (this.step + 1) * batch * emaRampUp + 1);
+  }
+
   private updateEma(): void {
-    const beta = 0.5 ** (this.config.batch / Math.max(1e-8, this.config.emaKimg * 1000));
+    const beta = 0.5 ** (this.config.batch / Math.max(1e-8, this.emaHalfLife()));
     const src = new Map([...this.G.namedParams()].map(([n, p]) => [n, p.variable]));
     tf.tidy(() => {
       for (const [n, p] of this.Gema.namedParams()) {
@@ -138,6 +180,25 @@ export class GanTrainer {
         p.variable.assign(p.trainable ? tf.add(s, tf.mul(tf.sub(p.variable, s), beta)) : s);
       }
     });
+  }
+
+  /**
+   * The settings this trainer runs with, read back from its optimisers and config (D's rate and β2 with the lazy-R1
+   * scaling undone), in the recipe's shape: test/train.test.ts compares them with engine/train/recipe.json.
+   */
+  effectiveSettings(): Recipe {
+    const c = this.config.r1Every / (this.config.r1Every + 1);
+    return {
+      batch: this.config.batch,
+      lr: { G: this.optG.lr, D: this.optD.lr / c },
+      adam: { beta1: this.optG.beta1, beta2: this.optG.beta2, eps: this.optG.eps },
+      r1: { gamma: this.config.r1Gamma, every: this.config.r1Every },
+      styleMixing: this.config.styleMixing,
+      noise: this.config.noise,
+      ema: { halfLifeKimg: this.config.emaKimg, rampUp: this.config.emaRampUp },
+      wAvgBeta: this.config.wAvgBeta,
+      augment: this.config.augment,
+    };
   }
 
   /** The whole training state: nets, EMA, optimiser moments and the step. */

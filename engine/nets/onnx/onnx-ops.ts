@@ -218,7 +218,7 @@ export class OnnxOps implements NetOps<OnnxValue> {
     throw new Error('exported graphs use each layer\'s stored noise (noise mode "const"); random noise is for training');
   }
 
-  /** Serialises the graph; the constants folded on the way are freed. */
+  /** Serialises the graph (exportOnnx frees the tensors folded on the way). */
   toBytes(docString: string): Uint8Array {
     return this.g.toBytes(docString);
   }
