@@ -10,9 +10,13 @@ import { TINY_G } from './tiny-nets.js';
  * trainer from the same checkpoint and seed: losses, R1 and every tensor of the checkpoint after 3 steps.
  */
 describe('onnxruntime training steps equal the tfjs trainer', () => {
-  it('3 steps (R1 at steps 0 and 2): losses and all weights and Adam moments within 1e-4 relative', async () => {
-    // r1Every 2 puts the lazy R1 phase (a double backward) into steps 0 and 2; emaKimg small so the EMA moves.
-    const config: TrainConfig = { ...defaultTrainConfig, batch: 4, r1Gamma: 1, r1Every: 2, emaKimg: 0.01, augment: [], seed: 3 };
+  it('3 steps (R1 at steps 0 and 2, style mixing, EMA ramp-up): losses and all weights and Adam moments within 1e-4 relative', async () => {
+    // r1Every 2 puts the lazy R1 phase (a double backward) into steps 0 and 2; emaKimg small so the EMA moves, with
+    // the ramp-up (a per-step β); style mixing on every step; a w_avg β and Adam β2 other than the defaults.
+    const config: TrainConfig = {
+      ...defaultTrainConfig, batch: 4, r1Gamma: 1, r1Every: 2, emaKimg: 0.01, emaRampUp: 0.5, styleMixing: 1, wAvgBeta: 0.9,
+      adam: { beta1: 0, beta2: 0.95, eps: 1e-8 }, augment: [], seed: 3,
+    };
     const count = 6, r = TINY_G.resolution;
     const images = new Uint8Array(count * r * r * 3).map((_, i) => (i * 2654435761) >>> 24);
     const data = { images, count };
@@ -48,9 +52,10 @@ describe('onnxruntime training steps equal the tfjs trainer', () => {
     }
   }, 600_000);
 
-  it('with DiffAugment (color, translation, cutout) in the graphs: 2 steps within 1e-4 relative', async () => {
+  it('with DiffAugment (color, translation, cutout) in the graphs and the recipe\'s style mixing: 2 steps within 1e-4 relative', async () => {
     const config: TrainConfig = { ...defaultTrainConfig, batch: 4, r1Gamma: 1, r1Every: 2, emaKimg: 0.01, seed: 4 };
     expect(config.augment).toEqual(['color', 'translation', 'cutout']);
+    expect(config.styleMixing).toBe(0.5);
     const r = TINY_G.resolution;
     const data = { images: new Uint8Array(6 * r * r * 3).map((_, i) => (i * 2246822519) >>> 24), count: 6 };
     const tfjs = new GanTrainer(TINY_G, config, data);

@@ -67,6 +67,16 @@ describe('TrainingEngine selection', () => {
     }
   }, 300_000);
 
+  it('falls back to tfjs for random noise (tfjs draws it unseeded), and says why', async () => {
+    const { engine, tried } = await openTrainingEngine(TINY_G, { ...plain, noise: 'random' }, data, () => {}, { tfjsBackend: 'cpu' });
+    try {
+      expect(engine.engine).toBe('tfjs');
+      expect(tried.find((t) => t.startsWith('onnxruntime cpu'))).toMatch(/stored noise only/);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('the fine-tune worker trains on onnxruntime with DiffAugment, reports the engine and writes a package', async () => {
     const home = tempDir();
     const modelDir = tinyPackage(home);

@@ -10,6 +10,14 @@ import { adamScalars, type AdamHyper } from './adam-graph.js';
 import { augmentDraws } from './augment-graph.js';
 import { dStepGraph, emaGraph, gStepGraph, next, type PhaseSpec } from './step-graphs.js';
 
+/** D's rate and β's are scaled for lazy R1 as in StyleGAN2 (c = every / (every + 1)), as GanTrainer does. */
+const lazyR1 = (config: TrainConfig) => config.r1Every / (config.r1Every + 1);
+function adamHypers(config: TrainConfig): { optG: AdamHyper; optD: AdamHyper } {
+  const { beta1, beta2, eps } = config.adam;
+  const c = lazyR1(config);
+  return { optG: { beta1, beta2, eps }, optD: { beta1: beta1 ** c, beta2: beta2 ** c, eps } };
+}
+
 export interface OrtTrainerOptions {
   /** onnxruntime execution providers, in order of preference ('cpu' always works). */
   executionProviders?: string[];
@@ -38,13 +46,14 @@ export class OrtGanTrainer {
     /** GanTrainer's checkpoints hold Adam moments in tfjs memory order; the graphs take them in file order. */
     private readonly momentLayouts: Map<string, Layout>,
   ) {
-    const c = config.r1Every / (config.r1Every + 1);
-    this.lr = { optG: config.lrG, optD: config.lrD * c };
-    this.hyper = { optG: { beta1: 0, beta2: 0.99, eps: 1e-8 }, optD: { beta1: 0, beta2: 0.99 ** c, eps: 1e-8 } };
+    this.lr = { optG: config.lrG, optD: config.lrD * lazyR1(config) };
+    this.hyper = adamHypers(config);
   }
 
   /** Builds and loads the phase graphs; state comes from a GanTrainer-format checkpoint (`checkpoint()`). */
   static async create(gConfig: GeneratorConfig, config: TrainConfig, data: { images: Uint8Array; count: number }, checkpoint: [string, WeightTensor][], options: OrtTrainerOptions = {}): Promise<OrtGanTrainer> {
+    // tfjs draws random noise unseeded, so no other engine could reproduce it, nor a resume: refused, tfjs runs it.
+    if (config.noise !== 'const') throw new Error(`the onnxruntime trainer trains with stored noise only (asked for ${config.noise} noise)`);
     const ort = await import('onnxruntime-node');
     const graphs = OrtGanTrainer.graphs(gConfig, config);
     const momentLayouts = OrtGanTrainer.momentLayouts(gConfig);
@@ -62,10 +71,11 @@ export class OrtGanTrainer {
     const G = new Generator(gConfig, 0);
     const D = new Discriminator({ resolution: gConfig.resolution, channels: gConfig.channels }, 0);
     try {
-      const c = config.r1Every / (config.r1Every + 1);
-      const spec: PhaseSpec = { G, D, batch: config.batch, augment: config.augment, adamG: { beta1: 0, beta2: 0.99, eps: 1e-8 }, adamD: { beta1: 0, beta2: 0.99 ** c, eps: 1e-8 } };
-      const beta = 0.5 ** (config.batch / Math.max(1e-8, config.emaKimg * 1000));
-      return { g: gStepGraph(spec), d: dStepGraph(spec, null), dR1: dStepGraph(spec, (config.r1Gamma / 2) * config.r1Every), ema: emaGraph(spec, beta) };
+      const hyper = adamHypers(config);
+      const spec: PhaseSpec = {
+        G, D, batch: config.batch, augment: config.augment, adamG: hyper.optG, adamD: hyper.optD, styleMixing: config.styleMixing > 0, wAvgBeta: config.wAvgBeta,
+      };
+      return { g: gStepGraph(spec), d: dStepGraph(spec, null), dR1: dStepGraph(spec, (config.r1Gamma / 2) * config.r1Every), ema: emaGraph(spec) };
     } finally {
       G.dispose();
       D.dispose();
@@ -139,6 +149,31 @@ export class OrtGanTrainer {
     return scalars;
   }
 
+  /** z (and with style mixing z2 and the row mask) for fakes number k, drawn as GanTrainer.fakeWs draws them. */
+  private fakeFeeds(k: number): Record<string, Ort.Tensor> {
+    const feeds: Record<string, Ort.Tensor> = { z: this.latents(k) };
+    if (this.config.styleMixing <= 0) return feeds;
+    const L = 2 * Math.log2(this.gConfig.resolution) - 2;
+    const u = tf.randomUniform([2], 0, 1, 'float32', mix(this.config.seed, this.step, 100 + k));
+    const [draw, at] = u.dataSync();
+    u.dispose();
+    const rows = new Float32Array(L);
+    if (draw! < this.config.styleMixing) {
+      rows.fill(1, 1 + Math.floor(at! * (L - 1)));
+      feeds.z2 = this.latents(200 + k);
+    } else feeds.z2 = this.tensor(new Float32Array(this.config.batch * this.gConfig.zDim), [this.config.batch, this.gConfig.zDim]);
+    feeds.mix = this.tensor(rows, [1, L, 1]);
+    return feeds;
+  }
+
+  /** GanTrainer's EMA β for the current step (with its optional ramp-up of the half-life). */
+  private emaBeta(): number {
+    const { emaKimg, emaRampUp, batch } = this.config;
+    const full = emaKimg * 1000;
+    const halfLife = emaRampUp === null ? full : Math.min(full, (this.step + 1) * batch * emaRampUp + 1);
+    return 0.5 ** (batch / Math.max(1e-8, halfLife));
+  }
+
   /** DiffAugment's draws for purpose k (3: G's fakes, 5: D's fakes, 6: reals), as GanTrainer.augment makes them. */
   private augmentFeeds(k: number): Record<string, Ort.Tensor> {
     if (!this.config.augment.length) return {};
@@ -148,16 +183,16 @@ export class OrtGanTrainer {
   }
 
   async trainStep(): Promise<StepStats> {
-    const g = await this.run(this.sessions.g, { z: this.latents(2), ...this.augmentFeeds(3), ...this.adamFeeds('optG') });
+    const g = await this.run(this.sessions.g, { ...this.fakeFeeds(2), ...this.augmentFeeds(3), ...this.adamFeeds('optG') });
     const doR1 = this.step % this.config.r1Every === 0;
     const d = await this.run(doR1 ? this.sessions.dR1 : this.sessions.d, {
-      z: this.latents(4), reals: this.reals(), ...this.augmentFeeds(5), ...this.augmentFeeds(6), ...this.adamFeeds('optD'),
+      ...this.fakeFeeds(4), reals: this.reals(), ...this.augmentFeeds(5), ...this.augmentFeeds(6), ...this.adamFeeds('optD'),
     });
     const lossG = g.lossG!, lossD = d.lossD!;
     if (!Number.isFinite(lossG) || !Number.isFinite(lossD)) {
       throw new TrainingDiverged(`training diverged at step ${this.step + 1} (G loss ${lossG}, D loss ${lossD})`);
     }
-    await this.run(this.sessions.ema, { z: this.latents(7) });
+    await this.run(this.sessions.ema, { z: this.latents(7), 'ema.beta': this.tensor(new Float32Array([this.emaBeta()]), []) });
     this.step++;
     return { lossG, lossD, r1: doR1 ? d.r1! : null };
   }

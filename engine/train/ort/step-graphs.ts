@@ -24,15 +24,28 @@ export interface PhaseSpec {
   batch: number;
   adamG: AdamHyper;
   adamD: AdamHyper;
+  /** Style mixing on (StyleGAN §3.1): fakes take inputs z2 and mix [1, L, 1] (1: the row comes from z2's w). */
+  styleMixing: boolean;
+  wAvgBeta: number;
   /** DiffAugment before D; its draws are inputs 'aug3.…' (G step's fakes), 'aug5.…' and 'aug6.…' (D step's fakes, reals). */
   augment: readonly Augment[];
 }
 
 const augmented = (t: TraceOps, s: PhaseSpec, x: Sym, k: number) => (s.augment.length ? traceAugment(t, x, s.augment, `aug${k}`) : x);
 
-function fakes(t: TraceOps, G: Generator, batch: number, zName: string): Sym {
-  const w = G.mapping.apply(t, t.input(zName, [batch, G.config.zDim]), 1);
-  return G.synthesis.apply(t, broadcastWs(t, w, G.numWs), 'const');
+/**
+ * G(z) with stored noise. With style mixing, ws = ws(z)·(1 − mix) + ws(z2)·mix: the per-step cut is data (a 0/1 row
+ * mask), so one graph serves every step; a 0/1 mask gives exactly GanTrainer's slice-and-concat.
+ */
+function fakes(t: TraceOps, s: PhaseSpec): Sym {
+  const { G, batch } = s;
+  const ws = (name: string) => broadcastWs(t, G.mapping.apply(t, t.input(name, [batch, G.config.zDim]), 1), G.numWs);
+  let rows = ws('z');
+  if (s.styleMixing) {
+    const mix = t.input('mix', [1, G.numWs, 1]);
+    rows = t.add(t.mul(rows, t.sub(1, mix)), t.mul(ws('z2'), mix));
+  }
+  return G.synthesis.apply(t, rows, 'const');
 }
 
 /** Adam on every trainable parameter of `net`; returns the outputs to add to the graph. */
@@ -56,7 +69,7 @@ function optimise(t: TraceOps, net: Module, prefix: string, opt: string, h: Adam
 /** G main: softplus(−D(G(z))), backward to G, Adam. Inputs: G.*, D.*, z, optG.*; outputs lossG and next:… */
 export function gStepGraph(s: PhaseSpec): EmittedGraph {
   const t = new TraceOps().bind(s.G, 'G.').bind(s.D, 'D.');
-  const loss = meanSoftplus(t, s.D.apply(t, augmented(t, s, fakes(t, s.G, s.batch, 'z'), 3)), -1);
+  const loss = meanSoftplus(t, s.D.apply(t, augmented(t, s, fakes(t, s), 3)), -1);
   return emitOnnx('g_step', { lossG: loss, ...optimise(t, s.G, 'G.', 'optG', s.adamG, loss) }, 'Ganvas G step');
 }
 
@@ -70,7 +83,7 @@ export function dStepGraph(s: PhaseSpec, r1Weight: number | null): EmittedGraph 
   // R1 differentiates with respect to the augmented reals, as GanTrainer does.
   const real = augmented(t, s, t.input('reals', [s.batch, 3, res, res]), 6);
   const realLogits = s.D.apply(t, real);
-  let loss = t.add(meanSoftplus(t, s.D.apply(t, augmented(t, s, fakes(t, s.G, s.batch, 'z'), 5)), 1), meanSoftplus(t, realLogits, -1));
+  let loss = t.add(meanSoftplus(t, s.D.apply(t, augmented(t, s, fakes(t, s), 5)), 1), meanSoftplus(t, realLogits, -1));
   const outputs: Record<string, Sym> = {};
   if (r1Weight !== null) {
     const [g] = gradients(t, total(t, realLogits), [real]);
@@ -83,12 +96,14 @@ export function dStepGraph(s: PhaseSpec, r1Weight: number | null): EmittedGraph 
 }
 
 /**
- * EMA of G and w_avg tracking: G_ema ← G + (G_ema − G)·β for trainable parameters (the others are copied), then
+ * EMA of G and w_avg tracking: G_ema ← G + (G_ema − G)·β (β an input) for trainable parameters (the others are copied), then
  * w_avg ← mean(mapping(z))·(1 − wBeta) + w_avg·wBeta. Inputs G.*, G_ema.*, z; outputs next:G_ema.… and next:G.…w_avg.
  */
-export function emaGraph(s: PhaseSpec, beta: number, wBeta = 0.995): EmittedGraph {
+export function emaGraph(s: PhaseSpec): EmittedGraph {
   const t = new TraceOps().bind(s.G, 'G.');
   const outputs: Record<string, Sym> = {};
+  const beta = t.input('ema.beta', []); // an input: the EMA's ramp-up changes it per step
+  const wBeta = s.wAvgBeta;
   for (const [name, p] of s.G.namedParams()) {
     const g = t.param(p.variable);
     const ema = t.input(`G_ema.${name}`, g.shape);
