@@ -39,7 +39,8 @@ export async function benchTrainOrt(resolutions = [32, 64], reps = 4): Promise<B
   const rows: BenchRow[] = [];
   for (const res of resolutions) {
     const batch = 8;
-    const config: TrainConfig = { ...defaultTrainConfig, batch, r1Every: 4, augment: [] };
+    // As bench/torch_peer.py's train case: no augmentation, no style mixing, Adam (0, 0.99).
+    const config: TrainConfig = { ...defaultTrainConfig, batch, r1Every: 4, augment: [], styleMixing: 0 };
     const r = res * res * 3;
     const data = { images: new Uint8Array(16 * r).map((_, i) => (i * 37) & 255), count: 16 };
     const tfjs = new GanTrainer(gen(res), config, data);
