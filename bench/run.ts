@@ -1,6 +1,7 @@
 import { benchNets } from './nets.js';
 import { benchSlider } from './slider.js';
 import { benchStore } from './store.js';
+import { benchTrainOrt } from './train-ort.js';
 import { benchWire } from './wire.js';
 
 export interface BenchRow {
@@ -22,6 +23,7 @@ const rows: BenchRow[] = [
   ...(!only || only === 'store' ? await benchStore() : []),
   ...(!only || only === 'nets' ? await benchNets() : []),
   ...(!only || only === 'slider' ? await benchSlider() : []),
+  ...(!only || only === 'train' ? await benchTrainOrt() : []),
 ];
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(rows, null, 2));

@@ -374,7 +374,7 @@ program
       resume: existsSync(join(engine.home, 'runs', outId)) ? outId : undefined,
     }, (p) => {
       const line = p.phase === 'training'
-        ? `step ${p.step}  ${p.kimg.toFixed(3)}/${p.totalKimg} kimg  ${p.imgPerSec.toFixed(1)} img/s  G ${p.lossG?.toFixed(3)}  D ${p.lossD?.toFixed(3)}  ETA ${Math.round(p.etaSeconds ?? 0)} s  [${p.backend}]`
+        ? `step ${p.step}  ${p.kimg.toFixed(3)}/${p.totalKimg} kimg  ${p.imgPerSec.toFixed(1)} img/s  G ${p.lossG?.toFixed(3)}  D ${p.lossD?.toFixed(3)}  ETA ${Math.round(p.etaSeconds ?? 0)} s  [${p.engine ?? p.backend}]`
         : `${p.phase}: ${p.message ?? ''}`;
       if (line !== last) console.error(line);
       last = line;

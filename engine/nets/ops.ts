@@ -24,7 +24,7 @@ export interface ConvOptions<T> {
 
 export interface NetOps<T> {
   /** Which interpreter this is, for error messages. */
-  readonly kind: 'tfjs' | 'onnx';
+  readonly kind: 'tfjs' | 'onnx' | 'trace';
   /** A parameter of a Module: eager keeps the variable, so gradients reach it; export bakes its value in. */
   param(v: tf.Variable): T;
   constant(data: Float32Array, shape: number[]): T;

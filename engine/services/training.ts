@@ -12,7 +12,7 @@ export function describeProgress(p: TrainProgress): string {
   if (p.phase !== 'training') return p.message ?? p.phase;
   const eta = p.etaSeconds === null ? '' : ` · ETA ${Math.round(p.etaSeconds)} s`;
   const losses = p.lossG === null ? '' : ` · G ${p.lossG.toFixed(3)} · D ${p.lossD!.toFixed(3)}`;
-  return `${p.kimg.toFixed(2)}/${p.totalKimg} kimg · ${p.imgPerSec.toFixed(1)} img/s${losses}${eta} · ${p.backend}`;
+  return `${p.kimg.toFixed(2)}/${p.totalKimg} kimg · ${p.imgPerSec.toFixed(1)} img/s${losses}${eta} · ${p.engine ?? p.backend}`;
 }
 
 export interface TrainOptions {

@@ -39,7 +39,7 @@ export class TrainingDiverged extends Error {}
 export interface StepStats { lossG: number; lossD: number; r1: number | null }
 
 /** Deterministic per-step seeds: the same (seed, step, purpose) always draws the same numbers, across a resume. */
-const mix = (seed: number, step: number, k: number) => (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35)) >>> 0;
+export const mix = (seed: number, step: number, k: number) => (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(k + 1, 0xc2b2ae35)) >>> 0;
 
 /**
  * The GAN training loop of StyleGAN2: non-saturating logistic loss, lazy R1 on reals, Adam (β1 = 0, β2 = 0.99),

@@ -13,6 +13,8 @@ export interface FineTuneRequest {
   seed: number;
   checkpointEvery: number;
   backend?: 'tensorflow' | 'wasm' | 'cpu';
+  /** Which training engine (engine/train/engine.ts); by default the first that loads in its order. */
+  engine?: 'onnxruntime' | 'tfjs';
   /** For tests of the divergence path: a learning rate that makes the losses non-finite. */
   lr?: number;
 }
@@ -27,7 +29,12 @@ export interface TrainProgress {
   lossD: number | null;
   r1: number | null;
   etaSeconds: number | null;
+  /** The device the engine runs on (a tfjs backend, or an onnxruntime execution provider). */
   backend: string;
+  /** The engine and its device, e.g. 'onnxruntime on CPU execution provider'. */
+  engine?: string;
+  /** Engines passed over before this one, each with the reason. */
+  passedOver?: string[];
   message?: string;
 }
 

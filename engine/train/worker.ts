@@ -7,9 +7,9 @@ import { readWeights, writeWeights } from '../nets/weights.js';
 import { readPackage } from '../runtime/package.js';
 import { generatorConfig } from '../runtime/weights-check.js';
 import { writePackage } from '../runtime/write-package.js';
-import { selectTrainingBackend } from '../nets/backend.js';
 import { loadImageFolder } from './dataset.js';
-import { defaultTrainConfig, GanTrainer, TrainingDiverged } from './gan-trainer.js';
+import { openTrainingEngine, describeEngine, type TrainingEngine } from './engine.js';
+import { defaultTrainConfig, TrainingDiverged } from './gan-trainer.js';
 import type { FineTuneRequest, TrainProgress, WorkerMessage } from './protocol.js';
 
 const req = workerData as FineTuneRequest;
@@ -20,7 +20,7 @@ parentPort!.on('message', (m: { type: string }) => {
 });
 
 /** checkpoint.gnvw is written to a temporary name and renamed, so a kill mid-write keeps the previous one. */
-function saveCheckpoint(trainer: GanTrainer): void {
+function saveCheckpoint(trainer: TrainingEngine): void {
   mkdirSync(req.runDir, { recursive: true });
   const file = join(req.runDir, 'checkpoint.gnvw');
   writeFileSync(`${file}.tmp`, writeWeights(trainer.checkpoint()));
@@ -32,15 +32,19 @@ async function main(): Promise<void> {
   const pkg = readPackage(req.modelDir);
   const card = pkg.card;
   if (card.kind !== 'generator' || !pkg.files.weights) throw new EngineError('bad_model', `${card.id} cannot be fine-tuned: only generator packages with weights can`);
-  const { backend, detail } = await selectTrainingBackend(req.backend);
-  const base: Omit<TrainProgress, 'phase' | 'message'> = { step: 0, kimg: 0, totalKimg: req.kimg, imgPerSec: 0, lossG: null, lossD: null, r1: null, etaSeconds: null, backend: `${backend} (${detail})` };
-  post({ type: 'progress', progress: { ...base, phase: 'loading', message: `reading ${req.dataDir}` } });
+  post({ type: 'progress', progress: { step: 0, kimg: 0, totalKimg: req.kimg, imgPerSec: 0, lossG: null, lossD: null, r1: null, etaSeconds: null, backend: 'choosing', phase: 'loading', message: `reading ${req.dataDir}` } });
   const data = await loadImageFolder(req.dataDir, card.resolution);
   const config = { ...defaultTrainConfig, batch: req.batch, seed: req.seed, ...(req.lr ? { lrG: req.lr, lrD: req.lr } : {}) };
-  const trainer = new GanTrainer(generatorConfig(card), config, data);
-  trainer.loadModel(readWeights(pkg.files.weights, card.id));
   const ckpt = join(req.runDir, 'checkpoint.gnvw');
-  if (existsSync(ckpt)) trainer.restore(readWeights(readFileSync(ckpt), 'checkpoint'));
+  // A tfjs backend named in the request means the tfjs engine; otherwise the engines' own order (engine.ts).
+  const { engine: trainer, tried } = await openTrainingEngine(generatorConfig(card), config, data, (t) => {
+    t.loadModel(readWeights(pkg.files.weights!, card.id));
+    if (existsSync(ckpt)) t.restore(readWeights(readFileSync(ckpt), 'checkpoint'));
+  }, { prefer: req.engine ?? (req.backend ? 'tfjs' : undefined), tfjsBackend: req.backend });
+  const base: Omit<TrainProgress, 'phase' | 'message'> = {
+    step: 0, kimg: 0, totalKimg: req.kimg, imgPerSec: 0, lossG: null, lossD: null, r1: null, etaSeconds: null, backend: trainer.device,
+    engine: describeEngine(trainer), passedOver: tried,
+  };
   const resumedFrom = trainer.step;
   // The starting point is the first good checkpoint: a run that diverges at once still leaves one to resume.
   if (!existsSync(ckpt)) saveCheckpoint(trainer);
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
   let lastPost = 0;
   try {
     while (trainer.step < totalSteps && !cancelled) {
-      const s = trainer.trainStep();
+      const s = await trainer.trainStep();
       const done = trainer.step - resumedFrom;
       const rate = (done * req.batch) / ((Date.now() - t0) / 1000);
       if (Date.now() - lastPost > 250 || trainer.step === totalSteps) {
@@ -78,14 +82,18 @@ async function main(): Promise<void> {
   }
   post({ type: 'progress', progress: { ...base, phase: 'saving', step: trainer.step, kimg: trainer.imagesSeen / 1000 } });
   const seconds = (Date.now() - started) / 1000;
+  const nets = trainer.exportNets();
   writePackage(req.outDir, {
     id: req.outId, name: req.outName, licence: `${card.licence} (base model); your images' licence applies to the fine-tuned weights`,
     data: `${data.count} image(s) from ${req.dataDir}`,
     provenance: {
       source: 'trained', parent: card.hash, steps: trainer.step, images: trainer.imagesSeen, seconds, machine: `${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}`,
-      framework: `tfjs ${backend}`, command: `ganvas train --model ${card.id} --data ${req.dataDir} --kimg ${req.kimg} --batch ${req.batch} --seed ${req.seed}`,
+      framework: describeEngine(trainer), command: `ganvas train --model ${card.id} --data ${req.dataDir} --kimg ${req.kimg} --batch ${req.batch} --seed ${req.seed}`,
     },
-  }, { kind: 'generator', G: trainer.Gema, D: trainer.D });
+  }, { kind: 'generator', ...nets });
+  nets.G.dispose();
+  nets.D.dispose();
+  await trainer.dispose();
   post({ type: 'done', modelId: req.outId, steps: trainer.step, seconds, skipped: data.skipped, resumedFrom });
 }
 
