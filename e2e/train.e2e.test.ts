@@ -30,7 +30,7 @@ describe('fine-tuning from the editor', () => {
     await page.locator('[data-testid=sample]').first().waitFor({ timeout: 30_000 });
     const train = page.locator('[data-testid=train-start]');
     await page.locator('[data-testid=train-dir]').fill(data);
-    await page.locator('[data-testid=train-kimg]').fill('0.016');
+    await page.locator('[data-testid=train-kimg]').fill('0.048'); // six steps: long enough to sample the live progress
     expect(await train.isDisabled()).toBe(false);
     await train.click();
     // One run at a time: Train is off from the click until the run ends, and the run is in the jobs list.
@@ -49,7 +49,8 @@ describe('fine-tuning from the editor', () => {
     expect(disabledWhileRunning).toBe(true);
     expect(listed).toBe(true);
     await expect.poll(() => train.isDisabled()).toBe(false);
-    expect(progress.some((t) => /img\/s · G [\d.-]+ · D [\d.-]+ · ETA \d+ s · wasm/.test(t))).toBe(true);
+    // The step runs in onnxruntime by default (training compiled to ONNX), and the status says so.
+    expect(progress.some((t) => /img\/s · G [\d.-]+ · D [\d.-]+ · ETA \d+ s · onnxruntime on CPU/.test(t)), progress.at(-1) ?? "no progress").toBe(true);
     await expect.poll(() => page.locator('[data-testid=latent-model] option').allTextContents()).toContainEqual(expect.stringMatching(/^faces64-ft-/));
     await page.close();
     await served.stop();
