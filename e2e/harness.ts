@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'ganvas.js');
 
@@ -10,11 +11,19 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+/** Every server a test started: a failed test never reaches its stop(), and a leaked engine would go on training. */
+const live = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of live) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 /** Starts the real `ganvas serve` and resolves with the URL it prints; `allow`: folders given with --allow. */
 export function startServe(home: string, project: string, allow: string[] = []): Promise<Served> {
   const child = spawn(process.execPath, [CLI, '--home', home, 'serve', '--port', '0', '--project', project, ...allow.flatMap((d) => ['--allow', d])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   return new Promise((ok, fail) => {

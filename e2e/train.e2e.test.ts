@@ -70,6 +70,8 @@ describe('fine-tuning from the editor', () => {
     await page.locator('[data-testid=train-dir]').fill(data);
     await page.locator('[data-testid=train-kimg]').fill('50');
     await train.click();
+    let runId = '';
+    await expect.poll(async () => (runId = /Fine-tuning into (faces64-ft-\d{8}-\d{6})/.exec((await page.locator('.toast').allTextContents()).join('\n'))?.[1] ?? '')).not.toBe('');
     const job = page.locator('[data-testid=job][data-kind=train]');
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     expect(await train.isDisabled()).toBe(true);
@@ -84,6 +86,14 @@ describe('fine-tuning from the editor', () => {
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await expect.poll(() => train.isDisabled()).toBe(false);
     await expect.poll(() => page.locator('[data-testid=toast-error]').allTextContents()).toContainEqual(expect.stringMatching(/cancel/));
+    // Resume continues that run under its own id (the engine resumes from its checkpoint: test/train.test.ts).
+    await page.locator('[data-testid=train-resume]').click();
+    await expect.poll(() => page.locator('.toast').allTextContents()).toContainEqual(expect.stringMatching(new RegExp(`Resuming ${runId} from its last checkpoint`)));
+    const resumed = page.locator('[data-testid=job][data-kind=train][data-state=running]');
+    await expect.poll(() => resumed.count(), { timeout: 30_000 }).toBe(1);
+    expect(await train.isDisabled()).toBe(true);
+    await page.locator('[data-testid=job-cancel-train]').click();
+    await expect.poll(() => train.isDisabled(), { timeout: 30_000 }).toBe(false);
     await page.close();
     await served.stop();
   });

@@ -40,6 +40,8 @@ export class Editor {
   maskVersion = $state(0);
   /** A train.start call is on its way (the job's own events take over once it runs). */
   private trainStarting = $state(false);
+  /** A run that stopped before its end (cancelled or failed): Resume continues it under its id. */
+  stoppedRun = $state<{ modelId: string; baseId: string; dataDir: string; kimg: number } | null>(null);
   private readonly masks = new Map<string, MaskCanvas>();
   /** A brush stroke is open: its dabs are one undo step, committed when the stroke ends. */
   private stroking = false;
@@ -429,21 +431,29 @@ export class Editor {
     await this.edit('Mixing…', () => this.client.call('latent.apply', { layerId: layer.id, sliders: [], mixes }));
   }
 
-  /** Starts fine-tuning the current generator on a folder; its progress shows in the jobs list and status bar. */
-  async fineTune(dataDir: string, kimg: number): Promise<void> {
+  /**
+   * Starts fine-tuning the current generator on a folder (or, with `resume`, continues a stopped run from its
+   * checkpoint under the same id); its progress shows in the jobs list and status bar.
+   */
+  async fineTune(dataDir: string, kimg: number, resume?: { modelId: string; baseId: string }): Promise<void> {
     if (!this.canTrain) return;
     this.trainStarting = true;
     try {
       await this.run(null, async () => {
-        const r = await this.client.call('train.start', { modelId: this.latent.modelId, dataDir, kimg, batch: 8, seed: 0 });
-        this.toast('info', `Fine-tuning into ${r.modelId}; it appears in the model list when done`);
+        const baseId = resume?.baseId ?? this.latent.modelId;
+        const r = await this.client.call('train.start', { modelId: baseId, dataDir, kimg, batch: 8, seed: 0, ...(resume ? { resume: resume.modelId } : {}) });
+        this.stoppedRun = null;
+        this.toast('info', resume ? `Resuming ${r.modelId} from its last checkpoint` : `Fine-tuning into ${r.modelId}; it appears in the model list when done`);
         const off = this.client.on('job.state', async (s) => {
           if (s.id !== r.jobId || s.state === 'running') return;
           off();
           if (s.state === 'done') {
             this.models = await this.client.call('models.list', {});
             this.toast('info', `${r.modelId} is ready`);
-          } else this.toast('error', s.error ?? `fine-tuning ${s.state}`);
+          } else {
+            this.stoppedRun = { modelId: r.modelId, baseId, dataDir, kimg };
+            this.toast('error', s.error ?? `fine-tuning ${s.state}`);
+          }
         });
         // The job announces itself before train.start replies; if its event was missed, count it running anyway.
         if (!this.jobs.list.some((j) => j.id === r.jobId)) this.jobs.onState({ id: r.jobId, kind: 'train', state: 'running' });
