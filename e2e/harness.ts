@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll } from 'vitest';
 
 const CLI = join(import.meta.dirname, '..', 'bin', 'ganvas.js');
 
@@ -11,9 +10,13 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Every server a test started: a failed test never reaches its stop(), and a leaked engine would go on training. */
+/**
+ * Every server started here: a failed test never reaches its stop(), and a leaked engine would go on training.
+ * They are killed when this process exits (the test worker, or a bench that imports this harness — so no vitest
+ * hook here).
+ */
 const live = new Set<ChildProcess>();
-afterAll(() => {
+process.once('exit', () => {
   for (const c of live) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
