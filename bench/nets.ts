@@ -1,12 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { broadcast } from '../engine/edit/latent-space.js';
-import { Generator, type GeneratorConfig } from '../engine/nets/generator.js';
+import { Generator } from '../engine/nets/generator.js';
 import { Inpainter } from '../engine/nets/inpainter.js';
 import { tf } from '../engine/nets/tf.js';
 import { openSession } from '../engine/runtime/onnx.js';
 import { selectTrainingBackend } from '../engine/nets/backend.js';
 import { defaultTrainConfig, GanTrainer } from '../engine/train/gan-trainer.js';
+import { benchGenerator as gen, timed, torchPeer } from './peers.js';
 import type { BenchRow } from './run.js';
 
 /**
@@ -14,24 +13,6 @@ import type { BenchRow } from './run.js';
  * run: generator frames and inpainter passes in onnxruntime (how the studio renders), and training steps in
  * the tfjs training core (how it fine-tunes). Augmentation is off on both sides of the training rows.
  */
-const CH = { 4: 128, 8: 128, 16: 96, 32: 48, 64: 24, 128: 16 };
-const gen = (resolution: number): GeneratorConfig => ({ zDim: 128, wDim: 128, mappingLayers: 4, resolution, channels: Object.fromEntries(Object.entries(CH).filter(([k]) => Number(k) <= resolution)) });
-
-async function timed(fn: () => Promise<unknown> | unknown, reps: number): Promise<number> {
-  await fn();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) await fn();
-  return (performance.now() - t0) / reps;
-}
-
-function torchPeer(cases: object[]): Record<string, number> | null {
-  const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'torch_peer.py'), JSON.stringify(cases)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`PyTorch peer not measured (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}); install python3-torch`);
-    return null;
-  }
-  return JSON.parse(r.stdout) as Record<string, number>;
-}
 
 export async function benchNets(): Promise<BenchRow[]> {
   const ours: Record<string, number> = {};

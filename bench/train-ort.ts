@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import '../engine/nets/gradients.js';
-import type { GeneratorConfig } from '../engine/nets/generator.js';
 import { selectTrainingBackend } from '../engine/nets/backend.js';
 import { defaultTrainConfig, GanTrainer, type TrainConfig } from '../engine/train/gan-trainer.js';
 import { OrtGanTrainer } from '../engine/train/ort/ort-gan-trainer.js';
+import { benchGenerator as gen, timed, torchPeer } from './peers.js';
 import type { BenchRow } from './run.js';
 
 /**
@@ -14,24 +12,6 @@ import type { BenchRow } from './run.js';
  * img/s counts the batch's images per whole step. Every engine times the same steps 1…reps after a warm-up step 0,
  * so each includes the same lazy-R1 steps (every 4th).
  */
-const CH = { 4: 128, 8: 128, 16: 96, 32: 48, 64: 24 };
-const gen = (resolution: number): GeneratorConfig => ({ zDim: 128, wDim: 128, mappingLayers: 4, resolution, channels: Object.fromEntries(Object.entries(CH).filter(([k]) => Number(k) <= resolution)) });
-
-async function timed(fn: () => Promise<unknown> | unknown, reps: number): Promise<number> {
-  await fn();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) await fn();
-  return (performance.now() - t0) / reps;
-}
-
-function torchPeer(cases: object[]): Record<string, number> | null {
-  const r = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'torch_peer.py'), JSON.stringify(cases)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`PyTorch peer not measured (${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}); install python3-torch`);
-    return null;
-  }
-  return JSON.parse(r.stdout) as Record<string, number>;
-}
 
 export async function benchTrainOrt(resolutions = [32, 64], reps = 4): Promise<BenchRow[]> {
   // The tfjs peer on its fastest backend here (WebAssembly where tfjs-node is absent), as the worker would pick.
