@@ -1,6 +1,9 @@
+import { join } from 'node:path';
+import { Discriminator } from '../engine/nets/discriminator.js';
 import { Generator } from '../engine/nets/generator.js';
 import { Inpainter } from '../engine/nets/inpainter.js';
 import { tf } from '../engine/nets/tf.js';
+import { writePackage } from '../engine/runtime/write-package.js';
 
 export const TINY_G = { zDim: 16, wDim: 16, mappingLayers: 2, resolution: 16, channels: { 4: 16, 8: 16, 16: 8 } };
 
@@ -29,4 +32,13 @@ export function tinyInpainter(seed = 1, prefill = false): Inpainter {
     }
   }
   return I;
+}
+
+/** The tiny generator (and its discriminator) as an installed package `tiny` under `home`, for training tests. */
+export function tinyPackage(home: string): string {
+  const dir = join(home, 'models', 'tiny');
+  writePackage(dir, {
+    id: 'tiny', name: 'Tiny test generator', licence: 'CC0-1.0', data: 'none (random init)', provenance: { source: 'trained', parent: null },
+  }, { kind: 'generator', G: tinyGenerator(), D: new Discriminator({ resolution: 16, channels: TINY_G.channels }, 1) });
+  return dir;
 }

@@ -8,14 +8,13 @@ import { Discriminator } from '../engine/nets/discriminator.js';
 import { tf } from '../engine/nets/tf.js';
 import { readWeights } from '../engine/nets/weights.js';
 import { ModelRegistry } from '../engine/runtime/registry.js';
-import { writePackage } from '../engine/runtime/write-package.js';
 import { selectTrainingBackend } from '../engine/nets/backend.js';
 import { loadImageFolder } from '../engine/train/dataset.js';
 import { fineTune } from '../engine/train/fine-tune.js';
 import { GanTrainer, defaultTrainConfig } from '../engine/train/gan-trainer.js';
 import type { TrainProgress } from '../engine/train/protocol.js';
 import { makePng, tempDir } from './helpers.js';
-import { TINY_G, tinyGenerator } from './tiny-nets.js';
+import { TINY_G, tinyGenerator, tinyPackage } from './tiny-nets.js';
 
 async function imageFolder(): Promise<string> {
   const dir = tempDir();
@@ -26,13 +25,6 @@ async function imageFolder(): Promise<string> {
   return dir;
 }
 
-function tinyPackage(home: string): string {
-  const dir = join(home, 'models', 'tiny');
-  writePackage(dir, {
-    id: 'tiny', name: 'Tiny test generator', licence: 'CC0-1.0', data: 'none (random init)', provenance: { source: 'trained', parent: null },
-  }, { kind: 'generator', G: tinyGenerator(), D: new Discriminator({ resolution: 16, channels: TINY_G.channels }, 1) });
-  return dir;
-}
 
 const allWeights = (t: GanTrainer) => new Map(t.checkpoint().map(([n, w]) => [n, Array.from(w.data)]));
 

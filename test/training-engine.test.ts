@@ -4,15 +4,13 @@ import { defaultTrainConfig, type TrainConfig } from '../engine/train/gan-traine
 import { describeEngine, engineCandidates, openTrainingEngine } from '../engine/train/engine.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Discriminator } from '../engine/nets/discriminator.js';
 import { readWeights } from '../engine/nets/weights.js';
 import { ModelRegistry } from '../engine/runtime/registry.js';
-import { writePackage } from '../engine/runtime/write-package.js';
 import { fineTune } from '../engine/train/fine-tune.js';
 import type { TrainProgress } from '../engine/train/protocol.js';
 import { relDiff } from './autodiff-helpers.js';
 import { makePng, tempDir } from './helpers.js';
-import { TINY_G, tinyGenerator } from './tiny-nets.js';
+import { TINY_G, tinyGenerator, tinyPackage } from './tiny-nets.js';
 
 async function imageFolder(): Promise<string> {
   const dir = tempDir();
@@ -20,13 +18,6 @@ async function imageFolder(): Promise<string> {
   return dir;
 }
 
-function tinyPackage(home: string): string {
-  const dir = join(home, 'models', 'tiny');
-  writePackage(dir, {
-    id: 'tiny', name: 'Tiny test generator', licence: 'CC0-1.0', data: 'none (random init)', provenance: { source: 'trained', parent: null },
-  }, { kind: 'generator', G: tinyGenerator(), D: new Discriminator({ resolution: 16, channels: TINY_G.channels }, 1) });
-  return dir;
-}
 
 const plain: TrainConfig = { ...defaultTrainConfig, batch: 4, r1Every: 2, augment: [], seed: 5 };
 const r = TINY_G.resolution;
